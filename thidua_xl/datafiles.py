@@ -1,0 +1,281 @@
+"""Loaders for the data formats of bloc-format.md: scores CSV, review-facts CSV, conference TOML.
+
+A file that cannot be read at all raises :class:`~thidua_xl.errors.DataFileError`.  A bad
+*row* does not: it becomes a :class:`~thidua_xl.model.DataError` located as the cell Excel
+would show if the CSV were opened there (``scores.csv!C12``), so one unit's mistake never
+blocks the others (rules.md §2).  Values are passed to the engine as typed; the engine parses
+and validates scores.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import sys
+from pathlib import Path
+from typing import Any, Mapping
+
+from .definition import load_bloc
+from .errors import DataFileError
+from .model import Bloc, Conference, DataError, Location, RoundInput, ScoreEntry, UnitFacts
+from .text import normalize
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+SCORE_COLUMNS = ("unit", "criterion", "self_score", "assessed_score", "evidence")
+REVIEW_COLUMNS = ("unit", "disciplined")
+TRUE_MARKS = {"x", "có", "co", "1", "true", "yes"}
+
+
+def _col(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _read_csv(path: Path, required: tuple[str, ...]) -> tuple[list[str], list[tuple[int, dict]]]:
+    """Rows of a UTF-8 CSV (comma or semicolon) as (line number, {column: text})."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise DataFileError("không tìm thấy tệp", str(path)) from None
+    except UnicodeDecodeError:
+        raise DataFileError("tệp không phải văn bản UTF-8 (hãy lưu lại với mã hóa UTF-8)",
+                            str(path)) from None
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = [normalize(h).lower() for h in next(reader)]
+    except StopIteration:
+        raise DataFileError("tệp rỗng, thiếu dòng tiêu đề", str(path)) from None
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise DataFileError("thiếu cột " + ", ".join(missing) + " ở dòng tiêu đề (cần: "
+                            + ",".join(required) + ")", str(path))
+    rows = []
+    try:
+        for line, values in enumerate(reader, start=2):
+            if not any(normalize(v) for v in values):
+                continue
+            rows.append((line, {h: (values[i] if i < len(values) else "")
+                                for i, h in enumerate(header)}))
+    except csv.Error as exc:
+        raise DataFileError(f"không đọc được CSV ({exc})", str(path)) from None
+    return header, rows
+
+
+def load_scores(path: str | Path, bloc: Bloc) -> tuple[list[ScoreEntry], list[DataError]]:
+    """Read ``unit,criterion,self_score,assessed_score,evidence`` rows.
+
+    Returns the entries and the row errors (unknown unit or criterion, duplicate row).
+    Raises :class:`DataFileError` when the file is unreadable or lacks a column.
+    """
+    path = Path(path)
+    header, rows = _read_csv(path, SCORE_COLUMNS)
+    col = {name: _col(header.index(name)) for name in SCORE_COLUMNS}
+    units = {u.code for u in bloc.units}
+    criteria = {c.code for c in bloc.criteria}
+    entries: list[ScoreEntry] = []
+    errors: list[DataError] = []
+    seen: dict[tuple[str, str], int] = {}
+    for line, row in rows:
+        unit, crit = normalize(row["unit"]), normalize(row["criterion"])
+        if unit not in units:
+            errors.append(DataError(path.name, f"{col['unit']}{line}",
+                                    f"mã đơn vị “{unit}” không có trong khối"))
+            continue
+        if crit not in criteria:
+            errors.append(DataError(path.name, f"{col['criterion']}{line}",
+                                    f"mã tiêu chí “{crit}” không có trong bảng tiêu chí", unit))
+            continue
+        if (unit, crit) in seen:
+            errors.append(DataError(path.name, f"{col['criterion']}{line}",
+                                    f"tiêu chí {crit} của {unit} đã có ở dòng {seen[unit, crit]}",
+                                    unit))
+            continue
+        seen[unit, crit] = line
+        entries.append(ScoreEntry(
+            unit=unit, criterion=crit, self_score=row["self_score"],
+            assessed_score=row["assessed_score"], evidence=normalize(row["evidence"]),
+            self_at=Location(path.name, f"{col['self_score']}{line}"),
+            assessed_at=Location(path.name, f"{col['assessed_score']}{line}")))
+    return entries, errors
+
+
+def parse_mark(value: Any) -> bool | None:
+    """``x`` (or có/1/true) → True, blank → False, anything else → None (invalid)."""
+    text = normalize(value).lower()
+    if not text:
+        return False
+    return True if text in TRUE_MARKS else None
+
+
+def parse_votes(value: Any) -> int | None:
+    """Votes as a non-negative whole number; blank → None.  Raises ValueError (Vietnamese)."""
+    if isinstance(value, bool):
+        raise ValueError(f"số phiếu “{value}” không hợp lệ")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    else:
+        text = normalize(value)
+        if not text:
+            return None
+        if not re.fullmatch(r"\d+([.,]0+)?", text):
+            raise ValueError(f"số phiếu “{text}” phải là số nguyên không âm")
+        number = int(re.split(r"[.,]", text)[0])
+    if number < 0:
+        raise ValueError(f"số phiếu {number} không được âm")
+    return number
+
+
+def load_review(path: str | Path, bloc: Bloc) -> tuple[dict[str, UnitFacts], list[DataError]]:
+    """Read ``unit,disciplined,votes_<award key>…`` rows into facts per unit code.
+
+    A missing ``votes_<key>`` column means nobody was on that ballot.  Returns the facts and
+    the row errors.  Raises :class:`DataFileError` when unreadable or lacking a column.
+    """
+    path = Path(path)
+    header, rows = _read_csv(path, REVIEW_COLUMNS)
+    units = {u.code for u in bloc.units}
+    facts: dict[str, UnitFacts] = {}
+    errors: list[DataError] = []
+    for line, row in rows:
+        unit = normalize(row["unit"])
+        if unit not in units:
+            errors.append(DataError(path.name, f"{_col(header.index('unit'))}{line}",
+                                    f"mã đơn vị “{unit}” không có trong khối"))
+            continue
+        if unit in facts:
+            errors.append(DataError(path.name, f"{_col(header.index('unit'))}{line}",
+                                    f"đơn vị {unit} xuất hiện hai lần", unit))
+            continue
+        disciplined = parse_mark(row["disciplined"])
+        if disciplined is None:
+            errors.append(DataError(path.name, f"{_col(header.index('disciplined'))}{line}",
+                                    f"cột disciplined chỉ nhận “x” hoặc để trống (đang là "
+                                    f"“{normalize(row['disciplined'])}”)", unit))
+            disciplined = False
+        votes: dict[str, int | None] = {}
+        for award in bloc.awards:
+            column = f"votes_{award.key}"
+            if column not in row:
+                votes[award.key] = None
+                continue
+            try:
+                votes[award.key] = parse_votes(row[column])
+            except ValueError as exc:
+                errors.append(DataError(path.name, f"{_col(header.index(column))}{line}",
+                                        str(exc), unit))
+                votes[award.key] = None
+        facts[unit] = UnitFacts(unit=unit, disciplined=disciplined, votes=votes,
+                                at=Location(path.name, f"A{line}"))
+    return facts, errors
+
+
+def load_conference(path: str | Path) -> Conference:
+    """Read the ``[conference]`` table of a conference TOML file.
+
+    Raises :class:`DataFileError` naming the key when a value has the wrong type.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+    except FileNotFoundError:
+        raise DataFileError("không tìm thấy tệp", str(path)) from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise DataFileError(f"không phải tệp TOML hợp lệ ({exc})", str(path)) from None
+    table = data.get("conference")
+    if not isinstance(table, Mapping):
+        raise DataFileError("thiếu bảng [conference]", str(path))
+    return conference_from_dict(table, str(path))
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """A date from TOML or a cell: ``date``/``datetime``, ``2022-01-14`` or ``14/01/2022``;
+    blank → None.  Raises ValueError (Vietnamese) otherwise."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = normalize(value)
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            pass
+    raise ValueError(f"ngày “{text}” không hợp lệ (viết dạng 14/01/2022)")
+
+
+def conference_from_dict(table: Mapping[str, Any], source: str) -> Conference:
+    """Build a :class:`Conference` from its keys (TOML or the `Bình xét` sheet).
+
+    Raises :class:`DataFileError` naming ``source`` and the key."""
+    def count(key: str) -> int | None:
+        try:
+            return parse_votes(table.get(key))
+        except ValueError as exc:
+            raise DataFileError(str(exc), f"{source}: conference.{key}") from None
+
+    try:
+        date = parse_date(table.get("date"))
+    except ValueError as exc:
+        raise DataFileError(str(exc), f"{source}: conference.date") from None
+    conf = Conference(date=date, place=normalize(table.get("place")),
+                      members=count("members"), present=count("present"),
+                      ballots_issued=count("ballots_issued"), ballots_valid=count("ballots_valid"),
+                      chair=normalize(table.get("chair")), secretary=normalize(table.get("secretary")),
+                      next_leader=normalize(table.get("next_leader")) or None,
+                      next_deputy=normalize(table.get("next_deputy")) or None)
+    if conf.members is not None and conf.present is not None and conf.present > conf.members:
+        raise DataFileError(f"số thành viên có mặt ({conf.present}) lớn hơn số thành viên "
+                            f"({conf.members})", f"{source}: conference.present")
+    if conf.ballots_valid is not None and conf.ballots_issued is not None \
+            and conf.ballots_valid > conf.ballots_issued:
+        raise DataFileError(f"số phiếu hợp lệ ({conf.ballots_valid}) lớn hơn số phiếu phát ra "
+                            f"({conf.ballots_issued})", f"{source}: conference.ballots_valid")
+    return conf
+
+
+def conference_to_dict(conf: Conference) -> dict[str, Any]:
+    """The ``[conference]`` keys of a Conference, blanks left out (for export)."""
+    data = {"date": conf.date, "place": conf.place, "members": conf.members,
+            "present": conf.present, "ballots_issued": conf.ballots_issued,
+            "ballots_valid": conf.ballots_valid, "chair": conf.chair,
+            "secretary": conf.secretary, "next_leader": conf.next_leader,
+            "next_deputy": conf.next_deputy}
+    return {k: v for k, v in data.items() if v not in (None, "")}
+
+
+def load_round(bloc: str | Path | Bloc, scores: str | Path | None = None,
+               review: str | Path | None = None,
+               conference: str | Path | None = None) -> RoundInput:
+    """Load a whole bloc-year from files: definition (path or Bloc), optional scores CSV,
+    review CSV and conference TOML.  Raises :class:`BlocDefinitionError` or
+    :class:`DataFileError` for unreadable files; row problems go into ``read_errors``."""
+    if not isinstance(bloc, Bloc):
+        bloc = load_bloc(bloc)
+    entries: list[ScoreEntry] = []
+    errors: list[DataError] = []
+    facts: dict[str, UnitFacts] = {}
+    if scores is not None:
+        entries, errs = load_scores(scores, bloc)
+        errors += errs
+    if review is not None:
+        facts, errs = load_review(review, bloc)
+        errors += errs
+    conf = load_conference(conference) if conference is not None else None
+    return RoundInput(bloc=bloc, scores=tuple(entries), facts=facts, conference=conf,
+                      read_errors=tuple(errors))
