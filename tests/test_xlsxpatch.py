@@ -7,11 +7,9 @@ import io
 import os
 import shutil
 import subprocess
-import sys
 import warnings
 import zipfile
 from decimal import Decimal
-from pathlib import Path
 
 import openpyxl
 import openpyxl.worksheet.formula
@@ -24,8 +22,7 @@ from python_calamine import CalamineWorkbook
 from thidua_xl.errors import WorkbookError
 from thidua_xl.xlsxpatch import patch_cells
 
-sys.path.insert(0, str(Path(__file__).parent / "xlsxpatch"))
-import xlsxpatch_builders as builders  # noqa: E402
+from xlsxpatch import xlsxpatch_builders as builders   # tests/ is on sys.path (setup.cfg)
 
 SCORES, CONFIG = builders.SCORES, builders.CONFIG
 SHEET1 = "xl/worksheets/sheet1.xml"

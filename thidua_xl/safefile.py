@@ -24,7 +24,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-import olefile
+from pyopenvba.cfb import CFB
 
 from thidua_xl.errors import WorkbookError
 
@@ -42,7 +42,12 @@ _MACRO_TYPES = ("application/vnd.ms-excel.sheet.macroEnabled.main+xml",
 
 
 def _mb(n: int) -> str:
-    return f"{n / MiB:.1f}".replace(".", ",") + " MB"
+    """Size for a message, decimal comma: ``"4,0 MB"``, ``"12 kB"``, ``"900 byte"``."""
+    if n >= MiB:
+        return f"{n / MiB:.1f}".replace(".", ",") + " MB"
+    if n >= 1024:
+        return f"{n / 1024:.0f} kB"
+    return f"{n} byte"
 
 
 # --------------------------------------------------------------------------- open in Excel?
@@ -96,9 +101,8 @@ def _refuse(path: Path, message: str) -> WorkbookError:
 def _inspect_cfb(path: Path) -> WorkbookError:
     """The error to raise for an OLE compound file (encrypted OOXML or legacy .xls)."""
     try:
-        with olefile.OleFileIO(str(path)) as ole:
-            streams = {"/".join(entry) for entry in ole.listdir(streams=True, storages=False)}
-    except Exception as exc:   # noqa: BLE001 — any failure of olefile on this input = damaged
+        streams = set(CFB.from_bytes(path.read_bytes()).list_streams_at(()))
+    except Exception as exc:   # noqa: BLE001 — any failure to parse this input means damaged
         return _refuse(path, f"Tệp {path.name} bị hỏng, không đọc được ({exc}).")
     if "EncryptionInfo" in streams:
         return _refuse(path, f"Tệp {path.name} được bảo vệ bằng mật khẩu (đã mã hóa), nên không "

@@ -25,6 +25,7 @@ from typing import Callable
 import xlsxwriter
 from pyopenvba import ExcelFile
 from pyopenvba.apps.excel import ExcelApplication
+from pyopenvba.cfb import CFB
 
 MACRO = 'Sub TinhLai()\r\n    MsgBox "ok"\r\nEnd Sub\r\n'   # ASCII only (notes §2 P5), CRLF (P6)
 SCORES = "Điểm thi đua"
@@ -211,3 +212,30 @@ def build_pyopenvba_book(path: Path) -> Path:
                         text="Chạy", macro="TinhLai")
         app.save(path)
     return path
+
+
+def compound_file(streams: dict[str, bytes]) -> bytes:
+    """An OLE compound file (CFB) whose root holds exactly ``streams``.
+
+    Made from pyopenvba's VBA project by removing its storages, since no CFB writer that
+    starts from nothing is at hand.
+    """
+    cfb = CFB.from_bytes(vba_project_bin())
+    for storage in cfb.list_storages_at(()):
+        cfb.remove_storage_at((), storage)
+    for stream in cfb.list_streams_at(()):
+        cfb.remove_stream(stream)
+    for name, data in streams.items():
+        cfb.add_stream_at((), name, data)
+    return cfb.to_bytes()
+
+
+def encrypted_workbook_cfb() -> bytes:
+    """How Office stores a password-protected .xlsx: EncryptionInfo + EncryptedPackage streams."""
+    info = b"\x04\x00\x04\x00\x40\x00\x00\x00" + b'<?xml version="1.0"?><encryption/>'
+    return compound_file({"EncryptionInfo": info, "EncryptedPackage": bytes(4096)})
+
+
+def legacy_xls_cfb() -> bytes:
+    """How Excel 97-2003 stores a workbook: a BIFF8 "Workbook" stream (BOF record first)."""
+    return compound_file({"Workbook": b"\x09\x08\x10\x00\x00\x06\x05\x00" + bytes(4096)})
