@@ -188,6 +188,20 @@ def test_inspect_zip_without_workbook(tmp_path):
         inspect_workbook_file(path)
 
 
+def test_inspect_strict_open_xml(tmp_path):
+    path = _xlsx(tmp_path / "strict.xlsx")
+    src = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/workbook.xml":
+                data = data.replace(b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                                    b"http://purl.oclc.org/ooxml/spreadsheetml/main")
+            dst.writestr(info, data)
+    with pytest.raises(WorkbookError, match="Tệp strict.xlsx được lưu ở định dạng Strict Open XML"):
+        inspect_workbook_file(path)
+
+
 def _bomb(path: Path, zeros: int) -> Path:
     with zipfile.ZipFile(_xlsx(path), "a", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("xl/media/image1.bin", b"\0" * zeros)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import re
 import shutil
 import subprocess
 import warnings
@@ -312,6 +313,68 @@ def test_dimension_of_empty_sheet_set_to_written_cell(tmp_path):
     assert _load(patched)["Trống"]["C4"].value == 5
 
 
+def _small_book(tmp_path, edit_sheet=None, **options) -> bytes:
+    """A one-sheet "Bảng" workbook, A1:B2 filled; ``edit_sheet(xml text) -> text`` rewrites it."""
+    target = tmp_path / "small.xlsx"
+    wb = xlsxwriter.Workbook(str(target), options)
+    ws = wb.add_worksheet("Bảng")
+    ws.set_column("D:D", 12, wb.add_format({"num_format": "0.000"}))
+    ws.set_row(5, None, wb.add_format({"num_format": "0.0%"}))
+    ws.write_row("A1", ["Mã", "Điểm"])
+    ws.write_row("A2", ["SYT", 9.5])
+    wb.close()
+    data = target.read_bytes()
+    if edit_sheet:
+        data = _rewrite(data, lambda name, raw: edit_sheet(raw.decode()).encode()
+                        if name == SHEET1 else None)
+    return data
+
+
+def test_new_cell_takes_the_column_style(tmp_path):
+    patched = patch_cells(_small_book(tmp_path), {"Bảng": {"D3": 1.25}})
+    assert _load(patched)["Bảng"]["D3"].number_format == "0.000"
+
+
+def test_new_cell_takes_the_row_style(tmp_path):
+    patched = patch_cells(_small_book(tmp_path), {"Bảng": {"B6": 0.5}})
+    assert _load(patched)["Bảng"]["B6"].number_format == "0.0%"
+
+
+def test_rows_and_cells_without_r_attribute(tmp_path):
+    def strip_r(xml: str) -> str:
+        for ref in ("A1", "B1", "A2", "B2"):
+            xml = xml.replace(f' r="{ref}"', "")
+        return xml.replace('<row r="1"', "<row").replace('<row r="2"', "<row")
+    src = _small_book(tmp_path, strip_r)
+    assert b' r="A1"' not in _parts(src)[SHEET1] and b'<row r="2"' not in _parts(src)[SHEET1]
+    patched = patch_cells(src, {"Bảng": {"C2": 7, "B1": "Điểm mới"}})
+    ws = _load(patched)["Bảng"]
+    assert [[c.value for c in row] for row in ws["A1:C2"]] == [["Mã", "Điểm mới", None],
+                                                                ["SYT", 9.5, 7]]
+
+
+def test_prefixed_main_namespace_kept(tmp_path):
+    """Some writers (OpenXML SDK) use <x:row>; new elements must not get a made-up prefix."""
+    def prefix(xml: str) -> str:
+        xml = xml.replace('xmlns="http://schemas', 'xmlns:x="http://schemas', 1)
+        return re.sub(r"<(/?)([a-zA-Z])", r"<\1x:\2", xml)
+    src = _small_book(tmp_path, prefix)
+    assert b"<x:sheetData>" in _parts(src)[SHEET1]
+    patched = patch_cells(src, {"Bảng": {"A9": "Ghi chú", "C1": 1}})
+    xml = _parts(patched)[SHEET1].decode()
+    assert '<x:row r="9"><x:c r="A9" t="inlineStr"><x:is><x:t>Ghi chú</x:t>' in xml
+    assert "ns0" not in xml
+    assert _load(patched)["Bảng"]["A9"].value == "Ghi chú"
+
+
+def test_strict_open_xml_refused(tmp_path):
+    src = _rewrite(_small_book(tmp_path), lambda name, raw: raw.replace(
+        b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+        b"http://purl.oclc.org/ooxml/spreadsheetml/main") if name == "xl/workbook.xml" else None)
+    with pytest.raises(WorkbookError, match="Strict Open XML"):
+        patch_cells(src, {"Bảng": {"A1": 1}})
+
+
 def test_clearing_an_absent_cell_adds_nothing(xw_book):
     patched = patch_cells(xw_book, {SCORES: {"Q40": None}})
     assert _sheet_xml(patched).xpath("//m:c[@r='Q40'] | //m:row[@r='40']", namespaces=NS) == []
@@ -427,8 +490,8 @@ def test_unsupported_type_is_a_type_error(xw_book):
         patch_cells(xw_book, {SCORES: {"G2": [1, 2]}})
 
 
-def test_refusal_leaves_no_partial_change(xw_book):
-    """One bad cell refuses the whole patch (the caller's bytes are returned by no one)."""
+def test_one_refused_cell_refuses_the_whole_patch(xw_book):
+    """G2 alone would be fine; the shared-formula master E2 beside it refuses the whole call."""
     with pytest.raises(WorkbookError):
         patch_cells(xw_book, {SCORES: {"G2": 1, "E2": 2}})
 

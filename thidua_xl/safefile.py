@@ -33,6 +33,7 @@ __all__ = ["owner_file", "check_not_open", "inspect_workbook_file", "atomic_writ
 
 MiB = 1024 * 1024
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_STRICT_NS = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 # The compression ratio is only meaningful for entries big enough to matter: a 2 kB run of
 # identical empty cells legitimately compresses 100:1.
@@ -145,7 +146,8 @@ def inspect_workbook_file(path: str | os.PathLike[str], max_bytes: int = 50 * Mi
 
     Raises :class:`WorkbookError` (Vietnamese, naming the file) when the file is missing, a
     folder, too big, password-protected, a legacy .xls, not a zip or a damaged one, a zip
-    without ``xl/workbook.xml`` (e.g. a renamed .docx), or a zip bomb.
+    without ``xl/workbook.xml`` (e.g. a renamed .docx), a zip bomb, or a workbook saved as
+    Strict Open XML (which neither openpyxl nor the cell patch understands).
     """
     path = Path(path)
     if not path.exists():
@@ -171,11 +173,16 @@ def inspect_workbook_file(path: str | os.PathLike[str], max_bytes: int = 50 * Mi
                     _read_checked(zf, info)
             content_types = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names \
                 else b""
+            strict = _STRICT_NS in zf.read("xl/workbook.xml")[:4096]
     except WorkbookError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
             NotImplementedError, ValueError) as exc:
         raise _zip_error(path, exc) from exc
+    if strict:
+        raise _refuse(path, f"Tệp {path.name} được lưu ở định dạng Strict Open XML, chương trình "
+                            "không đọc được. Hãy mở trong Excel và lưu lại thành Sổ làm việc "
+                            "Excel (.xlsx) hoặc Sổ làm việc Excel có macro (.xlsm).")
     if any(t.encode() in content_types for t in _MACRO_TYPES):
         return "xlsm"
     if not content_types and "xl/vbaProject.bin" in names:

@@ -27,8 +27,10 @@ import posixpath
 import re
 import unicodedata
 import zipfile
+import zlib
 from decimal import Decimal
 from typing import Any, Mapping
+from urllib.parse import unquote
 
 from lxml import etree
 
@@ -138,6 +140,7 @@ def _rels_path(part: str) -> str:
 
 def _resolve_target(source_part: str, target: str) -> str:
     """Resolve a relationship target against the folder of ``source_part`` (zip entry names)."""
+    target = unquote(target)    # OPC targets are URIs: "sheet%201.xml" is the part "sheet 1.xml"
     if target.startswith("/"):
         return posixpath.normpath(target.lstrip("/"))
     return posixpath.normpath(posixpath.join(posixpath.dirname(source_part), target))
@@ -327,7 +330,9 @@ def _index_rows(sheet_data: etree._Element) -> dict[int, etree._Element]:
 def _get_row(sheet_data: etree._Element, rows: dict[int, etree._Element], number: int) -> etree._Element:
     if number in rows:
         return rows[number]
-    new = etree.Element(_q("row"), r=str(number))
+    # SubElement first, so the new element uses the document's prefix for the main namespace
+    # (some writers use <x:row>); then move it into place.
+    new = etree.SubElement(sheet_data, _q("row"), r=str(number))
     following = [r for n, r in rows.items() if n > number]
     if following:
         min(following, key=lambda r: int(r.get("r"))).addprevious(new)
@@ -337,7 +342,11 @@ def _get_row(sheet_data: etree._Element, rows: dict[int, etree._Element], number
     return new
 
 
-def _get_cell(row: etree._Element, ref: str, col: int, create: bool) -> etree._Element | None:
+def _get_cell(row: etree._Element, ref: str, col: int,
+              col_styles: dict[int, str] | None) -> etree._Element | None:
+    """The row's ``<c>`` for column ``col``; created in column order when ``col_styles`` is
+    given (None: find only).  A new cell takes the style Excel would give a typed entry: the
+    row's (``customFormat``) or else the column's."""
     after = None
     for cell in row.findall(_q("c")):
         c = _split_ref(cell.get("r"), "")[1]
@@ -346,9 +355,12 @@ def _get_cell(row: etree._Element, ref: str, col: int, create: bool) -> etree._E
         if c > col:
             after = cell
             break
-    if not create:
+    if col_styles is None:
         return None
-    new = etree.Element(_q("c"), r=ref)
+    new = etree.SubElement(row, _q("c"), r=ref)
+    style = row.get("s") if row.get("customFormat") in ("1", "true") else col_styles.get(col)
+    if style and style != "0":
+        new.set("s", style)
     if after is not None:
         after.addprevious(new)
     else:
@@ -356,10 +368,24 @@ def _get_cell(row: etree._Element, ref: str, col: int, create: bool) -> etree._E
         ext = row.find(_q("extLst"))
         if ext is not None:
             ext.addprevious(new)
-        else:
-            row.append(new)
     _widen_spans(row, col)
     return new
+
+
+def _column_styles(root: etree._Element) -> dict[int, str]:
+    """Column number → style index from ``<cols><col min max style>``."""
+    styles: dict[int, str] = {}
+    for col in root.iter(_q("col")):
+        style = col.get("style")
+        if not style:
+            continue
+        try:
+            lo, hi = int(col.get("min", "0")), int(col.get("max", "0"))
+        except ValueError:
+            continue
+        for n in range(max(lo, 1), min(hi, _MAX_COL) + 1):
+            styles[n] = style
+    return styles
 
 
 def _widen_spans(row: etree._Element, col: int) -> None:
@@ -398,6 +424,7 @@ def _patch_sheet(xml: bytes, part: str, sheet: str, values: Mapping[str, Any], d
         raise WorkbookError(f"Trang tính «{sheet}» không có phần dữ liệu ô (sheetData).", sheet)
     rows = _index_rows(sheet_data)
     was_empty = not rows
+    col_styles = _column_styles(root)
     guards = _Guards(root, table_headers)
     targets = []
     for ref, value in values.items():
@@ -415,7 +442,7 @@ def _patch_sheet(xml: bytes, part: str, sheet: str, values: Mapping[str, Any], d
         if value is None and row_no not in rows:
             continue
         row = _get_row(sheet_data, rows, row_no)
-        cell = _get_cell(row, ref, col, create=value is not None)
+        cell = _get_cell(row, ref, col, col_styles if value is not None else None)
         if cell is None:
             continue
         had_formula |= cell.find(_q("f")) is not None
@@ -444,7 +471,7 @@ def _ensure_full_calc(workbook: etree._Element) -> bool:
             return False
         calc.set("fullCalcOnLoad", "1")
         return True
-    calc = etree.Element(_q("calcPr"), fullCalcOnLoad="1")
+    calc = etree.SubElement(workbook, _q("calcPr"), fullCalcOnLoad="1")
     anchor = None
     for child in workbook:
         if isinstance(child.tag, str) and etree.QName(child).localname in _BEFORE_CALCPR:
@@ -452,7 +479,7 @@ def _ensure_full_calc(workbook: etree._Element) -> bool:
     if anchor is not None:
         anchor.addnext(calc)
     else:
-        workbook.insert(0, calc)
+        workbook.insert(0, calc)   # moves it
     return True
 
 
@@ -484,7 +511,8 @@ def _read_zip(data: bytes) -> tuple[zipfile.ZipFile, dict[str, bytes]]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         parts = {info.filename: zf.read(info) for info in zf.infolist()}
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError,
+            NotImplementedError) as exc:
         raise WorkbookError(f"Tệp Excel bị hỏng, không đọc được (tệp zip lỗi: {exc}).") from exc
     if len(parts) != len(zf.infolist()):
         raise WorkbookError("Tệp Excel bị hỏng: có hai phần trùng tên trong tệp zip.")
@@ -521,6 +549,9 @@ def patch_cells(data: bytes, changes: Mapping[str, Mapping[str, Any]]) -> bytes:
     zf, parts = _read_zip(data)
     workbook_part = _workbook_part(parts)
     workbook = _parse(parts[workbook_part], workbook_part)
+    if etree.QName(workbook).namespace != _MAIN_NS:
+        raise WorkbookError("Sổ làm việc được lưu ở định dạng Strict Open XML, không ghi được. "
+                            "Hãy lưu lại thành Sổ làm việc Excel (.xlsx/.xlsm) thông thường.")
     sheets = _sheet_parts(parts, workbook_part, workbook)
     pr = workbook.find(_q("workbookPr"))
     date1904 = pr is not None and pr.get("date1904") in ("1", "true")
