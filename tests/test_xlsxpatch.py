@@ -15,6 +15,8 @@ from decimal import Decimal
 import openpyxl
 import openpyxl.worksheet.formula
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 import xlsxwriter
 from lxml import etree
 from pyopenvba import check_file
@@ -251,6 +253,15 @@ def test_text_escaping_and_whitespace_calamine(xw_book):
 def test_characters_illegal_in_xml_are_removed(xw_book):
     patched = patch_cells(xw_book, {SCORES: {"A12": "A\x00B\x07C\x1fD\ufffeE"}})
     assert _load(patched)[SCORES]["A12"].value == "ABCDE"
+
+
+def test_literal_escape_sequence_survives(xw_book):
+    """Text "_x0041_" is escaped as Excel does; calamine (like Excel) reads it back literally."""
+    patched = patch_cells(xw_book, {SCORES: {"A12": "Mã_x0041_"}})
+    assert _sheet_xml(patched).xpath("//m:c[@r='A12']/m:is/m:t/text()", namespaces=NS) == \
+           ["Mã_x005F_x0041_"]
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(patched)).get_sheet_by_name(SCORES).to_python()
+    assert rows[11][0] == "Mã_x0041_"
 
 
 def test_text_looking_like_a_formula_stays_text(xw_book):
@@ -520,3 +531,17 @@ def test_libreoffice_imports_patched_xlsm_with_button_and_shape(xw_patched, tmp_
     assert "VBAProject.Module1.TinhLai" in content                          # bound to the macro
     assert 'draw:name="Nút Tính lại"' in content                            # DrawingML shape
     assert "Chưa đủ điểm" in content                                        # patched value
+
+
+# --------------------------------------------------------------------------- property
+
+_XML_TEXT = st.text(st.characters(blacklist_categories=("Cs",),
+                                  blacklist_characters="\ufffe\uffff"), max_size=40)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=_XML_TEXT.map(lambda s: "".join(ch for ch in s if ch in "\t\n\r" or ch >= " ")))
+def test_any_legal_text_reads_back_exactly_in_calamine(tmp_path, text):
+    patched = patch_cells(_small_book(tmp_path), {"Bảng": {"C5": text}})
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(patched)).get_sheet_by_name("Bảng").to_python()
+    assert rows[4][2] == text

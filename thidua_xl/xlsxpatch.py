@@ -59,6 +59,9 @@ _BEFORE_CALCPR = ("fileVersion", "fileSharing", "workbookPr", "workbookProtectio
 _REF_RE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 # Characters XML 1.0 forbids (C0 controls other than tab/LF/CR, surrogates, U+FFFE/U+FFFF).
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# OOXML strings encode characters as _xHHHH_; a literal "_x0041_" must be written _x005F_x0041_
+# (ECMA-376 Part 1 §22.9.2.19), as Excel and XlsxWriter do, or Excel shows "A".
+_ESCAPE_LIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)   # serial 61 = 1900-03-01; earlier dates hit the 1900 leap bug
 _EXCEL_EPOCH_1904 = dt.datetime(1904, 1, 1)
 _DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
@@ -239,8 +242,9 @@ def _write_value(cell: etree._Element, value: Any, date1904: bool, where: str) -
     elif isinstance(value, str):
         cell.set("t", "inlineStr")
         t = etree.SubElement(etree.SubElement(cell, _q("is")), _q("t"))
-        t.text = _clean_text(value, where)
-        if t.text != t.text.strip() or "\n" in t.text or "\r" in t.text or "\t" in t.text:
+        text = _clean_text(value, where)
+        t.text = _ESCAPE_LIKE.sub(r"_x005F_\1", text)
+        if text != text.strip() or "\n" in text or "\r" in text or "\t" in text:
             t.set(f"{{{_XML_NS}}}space", "preserve")
     else:
         raise TypeError(f"{where}: unsupported cell value type {type(value).__name__}")
@@ -525,15 +529,18 @@ def patch_cells(data: bytes, changes: Mapping[str, Mapping[str, Any]]) -> bytes:
     ``changes`` is ``{sheet name: {"G7": value}}``; sheet names are matched exactly, then
     case-insensitively.  Values:
 
-    * ``None`` clears the cell (its style stays);
+    * ``None`` clears the cell (its style stays; an absent cell is not created);
     * ``bool`` → boolean cell; ``int``/``float`` → number (``repr``, shortest exact form);
       ``Decimal`` → number written as ``str(value)`` (points stay exact in the file);
     * ``str`` → inline string; leading/trailing spaces and line breaks are kept, characters
-      XML forbids are removed;
+      XML forbids are removed, a literal ``_xHHHH_`` is escaped as Excel does;
     * ``date``/``datetime``/``time`` → serial number (1900 or 1904 system as the workbook says).
       Only write into cells the template already formats as dates: the style ``s=`` is kept.
 
-    Formulas in overwritten cells are removed.  The result has ``fullCalcOnLoad="1"`` so Excel
+    An existing cell keeps its style ``s=``; a new cell gets the row's style (when the row
+    has ``customFormat``) or else its column's, as Excel does for a typed entry; rows and cells
+    are inserted in order, ``spans`` hints that no longer cover a row are dropped and
+    ``<dimension>`` is widened.  Formulas in overwritten cells are removed.  The result has ``fullCalcOnLoad="1"`` so Excel
     recalculates on opening.  Every zip entry other than the patched worksheets,
     ``xl/workbook.xml`` and (when a formula was overwritten) the calc chain's relationship and
     content-type parts is copied unchanged.
