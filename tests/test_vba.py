@@ -510,6 +510,7 @@ def test_refresh_openpyxl_written_xlsx_gets_packaging_fixes(tmp_path):
     summary["A1"] = "Mã đơn vị"
     summary["A1"].comment = openpyxl.comments.Comment("Ghi chú của khối", "thidua")
     wb.create_sheet("HNB").append(UNIT_HEADER)
+    wb.security = openpyxl.workbook.protection.WorkbookProtection(lockStructure=True)
     wb.save(tmp_path / "op.xlsx")
     before = parts(tmp_path / "op.xlsx")
     assert b"xmlns:r=" not in before["xl/worksheets/sheet2.xml"]
@@ -518,8 +519,11 @@ def test_refresh_openpyxl_written_xlsx_gets_packaging_fixes(tmp_path):
     pkg = assert_valid_package(out)
     assert buttons(pkg)["Tổng hợp"] == [(c, f"[0]!{s}") for c, s in SUMMARY_BUTTONS]
     assert buttons(pkg)["HNB"] == [(c, f"[0]!{s}") for c, s in UNIT_BUTTON]
+    assert [(n, st) for n, _, st in sheets(pkg)] == [
+        ("Tổng hợp", "visible"), ("HNB", "visible"), ("xlwings.conf", "hidden")]
     loaded = load_openpyxl(out)
     assert loaded["Tổng hợp"]["A1"].comment.text == "Ghi chú của khối"
+    assert loaded.security.lockStructure                      # structure protection kept
 
 
 def test_refresh_xlsx_named_unit_sheets_and_anchor(tmp_path):

@@ -24,6 +24,7 @@ VML) and sheet names.  Nothing here was run in real Excel; see the notes' "Not v
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import functools
@@ -34,7 +35,7 @@ import posixpath
 import re
 import tempfile
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -450,17 +451,15 @@ def _read_package(data: bytes, where: str) -> tuple[list[zipfile.ZipInfo], dict[
 
 
 def _write_package(infos: Sequence[zipfile.ZipInfo], parts: Mapping[str, bytes],
-                   comment: bytes, added: Sequence[str] = ()) -> bytes:
-    """The zip of ``parts``: entries of ``infos`` in their order with their own ZipInfo (so
-    unchanged parts keep name, date and compression), then the ``added`` names (deflated)."""
+                   comment: bytes) -> bytes:
+    """The zip of ``parts``: the entries of ``infos`` in their order, each with its own ZipInfo
+    (so unchanged parts keep name, date and compression)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as dst:
         dst.comment = comment
         for info in infos:
             # A copy: writestr() rewrites sizes and offsets on the ZipInfo it is given.
             dst.writestr(copy.copy(info), parts[info.filename])
-        for name in added:
-            dst.writestr(name, parts[name], compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
@@ -555,17 +554,24 @@ def _existing_macros(parts: Mapping[str, bytes], sheet_part: str, where: str) ->
     return found
 
 
-def _fix_vml(data: bytes, part: str, where: str) -> bytes | None:
+def _fix_vml(data: bytes) -> bytes | None:
     """P3: declare the v/o/x prefixes on a bare ``<xml>`` root; P4: wrap a button caption that
     has no ``<font>`` in one, as Excel and XlsxWriter write it (LibreOffice shows no caption
-    otherwise).  None when nothing needed fixing."""
-    text = data.decode("utf-8")
+    otherwise).  None when nothing needed (or could safely be) fixed: VML that is not
+    well-formed XML (Excel may write HTML-like ``<br>``) is left as it is."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
     fixed = re.sub(r"<xml>", "<xml" + _VML_NAMESPACES + ">", text, count=1)
-    root = _xml(fixed.encode("utf-8"), part, where)
+    try:
+        root = etree.fromstring(fixed.encode("utf-8"), _parser())
+    except etree.XMLSyntaxError:
+        return fixed.encode("utf-8") if fixed != text else None
     wrapped = False
     for shape in root.iter(f"{{{_V}}}shape"):
-        data_el = shape.find(f"{{{_X}}}ClientData")
-        if data_el is None or data_el.get("ObjectType") != "Button":
+        client = shape.find(f"{{{_X}}}ClientData")
+        if client is None or client.get("ObjectType") != "Button":
             continue
         for div in shape.iter("div"):
             if div.find("font") is None and div.text:
@@ -611,7 +617,7 @@ def _add_project(data: bytes, unit_sheets: Sequence[str] | None, summary_sheet: 
         step1.write_bytes(data)
         try:
             app = ExcelApplication.open(step1, with_vba=False)
-        except (PyOpenVBAError, KeyError, ValueError) as exc:
+        except (PyOpenVBAError, LookupError, ValueError, NotImplementedError) as exc:
             raise WorkbookError(f"Không đọc được sổ Excel ({exc}).", where) from exc
         titles = [view.name for view in app.sheets()]
         if summary_sheet not in titles:
@@ -630,12 +636,14 @@ def _add_project(data: bytes, unit_sheets: Sequence[str] | None, summary_sheet: 
         try:
             for name, macros in [(summary_sheet, SUMMARY_MACROS),
                                  *[(unit, UNIT_MACROS) for unit in unit_sheets]]:
-                have = _existing_macros(parts, sheet_parts.get(name, ""), where)
+                have = (_existing_macros(parts, sheet_parts[name], where)
+                        if name in sheet_parts else set())
                 wanted = [macro for macro in macros if macro.sub.casefold() not in have]
                 if wanted:
                     _add_buttons(app, name, anchors.get(name), wanted)
             if CONF_SHEET not in titles:
-                app.run("ThiduaAddConf", CONF_SHEET)
+                with _unguarded(app.sheet(1).sheet):
+                    app.run("ThiduaAddConf", CONF_SHEET)
                 conf = app.sheet(CONF_SHEET)
                 for row, (key, value) in enumerate(conf_rows(interpreter), start=1):
                     conf.set_value(f"A{row}", key)
@@ -649,8 +657,9 @@ def _add_project(data: bytes, unit_sheets: Sequence[str] | None, summary_sheet: 
             raise WorkbookError(f"Không thêm được nút lệnh vào sổ ({exc}).", where) from exc
         staged = step2.read_bytes()
 
+    original = parts
     infos, parts, comment = _read_package(staged, where)
-    _fix_parts(parts, where)
+    _fix_parts(parts, original, where)
     if CONF_SHEET not in titles:
         # pyOpenVBA does not write a sheet's visibility; the conf sheet is hidden like install().
         workbook_part = _workbook_part(parts, where)
@@ -670,31 +679,42 @@ def _add_buttons(app: Any, sheet_name: str, anchor: str | None, macros: Sequence
         anchor = f"{_col_letters((bounds[3] if bounds else 0) + 2)}1"
     left, top = app.run("ThiduaAnchor", sheet_name, anchor)
     width = button_width_px([macro.caption for macro in macros]) * 0.75
-    # Excel lets a macro place a button on a protected sheet only with UserInterfaceOnly;
-    # pyOpenVBA refuses, so its protection is set aside for the insert and put back untouched
-    # (protection_changed stays False, so the sheet's <sheetProtection> is not rewritten).
-    sheet, book = view.sheet, view.sheet.book
-    held = sheet.protection, book.protection
-    sheet.protection = book.protection = None
-    try:
+    with _unguarded(view.sheet):
         for place, macro in enumerate(macros):
             view.add_button(name=f"btn{macro.sub}", left=float(left),
                             top=float(top) + place * (BUTTON_HEIGHT_PX + BUTTON_GAP_PX) * 0.75,
                             width=width, height=BUTTON_HEIGHT_PX * 0.75,
                             text=macro.caption, macro=macro.sub)
+
+
+@contextlib.contextmanager
+def _unguarded(sheet: Any) -> Iterator[None]:
+    """Set aside the protection of ``sheet`` and of its workbook's structure while pyOpenVBA
+    adds a button or the conf sheet (it refuses both on protected objects, as Excel refuses a
+    macro without UserInterfaceOnly), then put it back untouched: ``protection_changed`` stays
+    False, so the save does not rewrite ``<sheetProtection>``/``<workbookProtection>``."""
+    book = sheet.book
+    held = sheet.protection, book.protection
+    sheet.protection = book.protection = None
+    try:
+        yield
     finally:
         sheet.protection, book.protection = held
 
 
-def _fix_parts(parts: dict[str, bytes], where: str) -> None:
-    """Apply the packaging fixes P2–P4 of engineering-notes §2a to ``parts`` in place."""
+def _fix_parts(parts: dict[str, bytes], original: Mapping[str, bytes], where: str) -> None:
+    """Apply the packaging fixes P2–P4 of engineering-notes §2a, in place, to the parts
+    pyOpenVBA wrote or changed (those that differ from ``original``); the user's other parts
+    stay as they were."""
     workbook_part = _workbook_part(parts, where)
     for name in list(parts):
+        if original.get(name) == parts[name]:
+            continue
         fixed = None
         if name == workbook_part or (name.startswith("xl/worksheets/") and name.endswith(".xml")):
             fixed = _declare_r(parts[name])
         elif name.endswith(".vml"):
-            fixed = _fix_vml(parts[name], name, where)
+            fixed = _fix_vml(parts[name])
         if fixed is not None:
             parts[name] = fixed
 
@@ -725,13 +745,15 @@ def refresh_vba(path_in: Path, path_out: Path, *, unit_sheets: Sequence[str] | N
     (temp file + replace, keeping ``backups`` backups of an existing ``path_out``, refusing while
     it is open in Excel unless ``force``); the backup made, or None, is returned.
 
-    Raises WorkbookError (Vietnamese, ``where`` = the file) when ``path_out`` does not end in
-    .xlsm, the input is not a readable workbook (see
+    Raises ValueError for a malformed anchor; WorkbookError (Vietnamese, ``where`` = the file)
+    when ``path_out`` does not end in .xlsm, the input is not a readable workbook (see
     :func:`thidua_xl.safefile.inspect_workbook_file`), a named sheet is missing, no unit sheet
-    is found, the old project is digitally signed, or writing fails.
+    is found, the old project is digitally signed, ``path_out`` is open, or writing fails.
     """
     path_in, path_out = Path(path_in), Path(path_out)
     where = str(path_in)
+    for anchor in (anchors or {}).values():
+        _check_anchor(anchor)
     if path_out.suffix.lower() != ".xlsm":
         raise WorkbookError(f"Sổ có macro phải lưu với đuôi .xlsm, không phải «{path_out.name}».",
                             str(path_out))
