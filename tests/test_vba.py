@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 import tempfile
 import warnings
@@ -235,7 +234,8 @@ def ods_buttons(path: Path, tmp: Path) -> dict[str, list[tuple[str, str]]]:
     for table in root.iter(f"{{{ns['table']}}}table"):
         entries = found.setdefault(table.get(f"{{{ns['table']}}}name"), [])
         for button in table.iter(f"{{{ns['form']}}}button"):
-            hrefs = [e.get(f"{{{ns['xlink']}}}href") for e in button.iter(f"{{{ns['script']}}}event-listener")]
+            hrefs = [e.get(f"{{{ns['xlink']}}}href")
+                     for e in button.iter(f"{{{ns['script']}}}event-listener")]
             entries.append((button.get(f"{{{ns['form']}}}label"), hrefs[0] if hrefs else ""))
     return found
 

@@ -519,9 +519,10 @@ Function ThiduaAnchor(sheetName As String, addr As String) As Variant
 End Function
 
 Sub ThiduaAddConf(confName As String)
-    Dim previous As Worksheet, sh As Worksheet
+    Dim previous As Worksheet, sh As Worksheet, n As Long
     Set previous = ActiveSheet
-    Set sh = ThisWorkbook.Worksheets.Add(After:=ThisWorkbook.Worksheets(ThisWorkbook.Worksheets.Count))
+    n = ThisWorkbook.Worksheets.Count
+    Set sh = ThisWorkbook.Worksheets.Add(After:=ThisWorkbook.Worksheets(n))
     sh.Name = confName
     previous.Activate
 End Sub
