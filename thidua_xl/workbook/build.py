@@ -1,0 +1,840 @@
+"""`thidua new`: build the shared workbook (sổ Excel dùng chung) of a bloc-year with XlsxWriter.
+
+One call, :func:`build_workbook`, writes a new .xlsx/.xlsm laid out as
+:mod:`thidua_xl.workbook.layout` says: guide, results, conference, one sheet per unit, the
+criteria table and the configuration.  Unit sheets carry live formulas that reproduce
+rules.md §3 (official score per line, section subtotals, capped bonus and deductions, total
+floored at 0) with their cached values computed by :mod:`thidua_xl.scoring`, so Protected View
+and LibreOffice show the right numbers before any recalculation.
+
+Choices worth knowing:
+
+* Score cells get an Excel data validation of type *decimal* between 0 and the line's maximum.
+  Excel's decimal validation rejects text, so on an English-locale Excel "9,5" typed by hand is
+  refused with a Vietnamese message asking for the machine's decimal separator; staff on a
+  Vietnamese-locale Excel type 9,5 and get the number 9.5.  Pasted text bypasses validation and
+  the engine still reads "9,5" (rules.md §2).  The step (0.5) is not checked by Excel; the
+  engine and the unit sheet's check button report it.
+* Scores are written as numbers exactly (Decimal → float only at the XlsxWriter call; points
+  such as 17.5 or 0.25 are exact binary fractions).  A score that is not a number is written
+  as the text typed: the formulas then count it 0, and so do the cached values.
+* Totals are wrapped in ``ROUND(…, 6)`` so binary sums of steps such as 0.1 land on the decimal
+  value; cached totals are the exact Decimal rounded the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any, Mapping
+
+import xlsxwriter
+from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
+
+from .. import __version__
+from ..errors import WorkbookError
+from ..model import (BONUS, DEDUCTION, STANDARD, STATUS_LABELS, Bloc, ReviewResult,
+                     RoundInput, ScoreEntry, UnitResult)
+from ..nomination import quota_for
+from ..numbers import NotANumber, format_number, parse_score
+from ..scoring import Totals, compute_totals
+from ..text import normalize
+from . import layout as L
+
+__all__ = ["build_workbook", "workbook_bytes", "FONT_NAME", "ROUND_DIGITS"]
+
+FONT_NAME = "Times New Roman"   # metric-compatible Liberation Serif on Linux (notes §4c)
+FONT_SIZE = 12
+ROUND_DIGITS = 6
+INPUT_FILL = "#FFF2CC"          # light yellow: cells to fill in
+SECTION_FILL = "#DDEBF7"        # light blue: section rows
+HEADER_FILL = "#D9E1F2"
+FORMULA_FILL = "#F2F2F2"        # grey: computed
+NOMINEE_FILL = "#C6EFCE"        # green: units proposed for an award
+SCORE_FORMAT = "0.0#"
+DATE_FORMAT = "dd/mm/yyyy"
+DEFINED_UNITS_NAME = "DanhSachDonVi"   # workbook name: unit codes on Cấu hình (list validations)
+PAPER_A4 = 9
+
+# Unit sheet columns (0-based), in layout.UNIT_COLUMNS order.
+_U_CODE, _U_TEXT, _U_MAX, _U_SELF, _U_ASSESSED, _U_OFFICIAL, _U_EVIDENCE, _U_CRITICAL = range(8)
+_UNIT_WIDTHS = (13, 58, 11, 11, 11, 13, 40, 9)
+_SUMMARY_WIDTHS = (12, 44, 10, 11, 9, 11, 18, 11, 24, 60)
+
+
+def _f(value: Decimal | int | float) -> float | int:
+    """The only Decimal → float crossing (XlsxWriter wants Python numbers)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _num_text(value: Decimal) -> str:
+    """A Decimal as a formula literal: ``Decimal("10")`` → ``10``, ``0.25`` → ``0.25``."""
+    text = f"{value.normalize():f}"
+    return text
+
+
+def _rounded(value: Decimal) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-ROUND_DIGITS), rounding=ROUND_HALF_UP).normalize()
+
+
+def _lenient(raw: Any) -> tuple[Decimal | None, Any]:
+    """(number or None, what to write): a number is written as a number; text that is not a
+    number is written as typed and counts 0 in the formulas (Excel's SUM skips text)."""
+    try:
+        value = parse_score(raw)
+    except NotANumber:
+        return None, normalize(raw)
+    return value, value
+
+
+# ----------------------------------------------------------------------------- plan
+
+class _UnitPlan:
+    """Row numbers (0-based) of a unit sheet; identical for every unit of the bloc."""
+
+    def __init__(self, bloc: Bloc) -> None:
+        self.header = L.UNIT_HEADER_ROW - 1
+        self.section_row: dict[str, int] = {}
+        self.criterion_row: dict[str, int] = {}
+        self.section_lines: dict[str, tuple[int, int] | None] = {}
+        row = self.header + 1
+        for s in bloc.sections:
+            self.section_row[s.code] = row
+            row += 1
+            lines = bloc.criteria_of(s.code)
+            first = row
+            for c in lines:
+                self.criterion_row[c.code] = row
+                row += 1
+            self.section_lines[s.code] = (first, row - 1) if lines else None
+        self.last_line = row - 1
+        self.result_row = {label: row + 1 + i for i, label in enumerate(L.UNIT_RESULT_LABELS)}
+        self.last = row + len(L.UNIT_RESULT_LABELS)
+
+
+def _total_formula(bloc: Bloc, plan: _UnitPlan, col: int) -> str:
+    """rules.md §3 on one column of section subtotals: MAX(0, standard + MIN(bonus, cap) −
+    MIN(deductions, cap)), rounded to ROUND_DIGITS."""
+    def refs(kind: str) -> str:
+        cells = [xl_rowcol_to_cell(plan.section_row[s.code], col)
+                 for s in bloc.sections if s.kind == kind]
+        return "+".join(cells) if cells else "0"
+
+    expr = f"({refs(STANDARD)})"
+    if any(s.kind == BONUS for s in bloc.sections):
+        expr += f"+MIN({refs(BONUS)},{_num_text(bloc.scoring.bonus_cap)})"
+    if any(s.kind == DEDUCTION for s in bloc.sections):
+        ded = refs(DEDUCTION)
+        cap = bloc.scoring.deduction_cap
+        expr += f"-MIN({ded},{_num_text(cap)})" if cap is not None else f"-({ded})"
+    return f"=ROUND(MAX(0,{expr}),{ROUND_DIGITS})"
+
+
+# ----------------------------------------------------------------------------- formats
+
+class _Formats:
+    def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        base = {"font_name": FONT_NAME, "font_size": FONT_SIZE, "valign": "vcenter"}
+        box = {"border": 1, "border_color": "#808080"}
+
+        def fmt(**kw: Any) -> Any:
+            return wb.add_format({**base, **kw})
+
+        self.plain = fmt()
+        self.wrap = fmt(text_wrap=True, valign="top")
+        self.title = fmt(bold=True, font_size=14)
+        self.subtitle = fmt(italic=True)
+        self.label = fmt(bold=True)
+        self.value = fmt()
+        self.value_text = fmt(num_format="@")
+        self.value_wrap = fmt(text_wrap=True, valign="top", num_format="@")
+        self.value_score = fmt(num_format=SCORE_FORMAT, align="left")
+        self.value_int = fmt(align="left")
+        self.value_date = fmt(num_format="dd/mm/yyyy hh:mm", align="left")
+        self.header = fmt(bold=True, bg_color=HEADER_FILL, text_wrap=True, align="center",
+                          **box)
+        self.cell = fmt(**box)
+        self.cell_center = fmt(align="center", **box)
+        self.cell_wrap = fmt(text_wrap=True, **box)
+        self.cell_score = fmt(num_format=SCORE_FORMAT, **box)
+        self.cell_text = fmt(num_format="@", **box)
+        self.cell_text_wrap = fmt(num_format="@", text_wrap=True, **box)
+        self.section = fmt(bold=True, bg_color=SECTION_FILL, **box)
+        self.section_wrap = fmt(bold=True, bg_color=SECTION_FILL, text_wrap=True, **box)
+        self.section_score = fmt(bold=True, bg_color=SECTION_FILL, num_format=SCORE_FORMAT,
+                                 **box)
+        self.formula_score = fmt(bg_color=FORMULA_FILL, num_format=SCORE_FORMAT, **box)
+        self.total_label = fmt(bold=True, align="right")
+        self.total_score = fmt(bold=True, bg_color=FORMULA_FILL, num_format=SCORE_FORMAT,
+                               **box)
+        self.result_value = fmt(bold=True, **box)
+        self.input_score = fmt(bg_color=INPUT_FILL, num_format=SCORE_FORMAT, locked=False,
+                               **box)
+        self.input_text = fmt(bg_color=INPUT_FILL, text_wrap=True, locked=False, **box)
+        self.input_mark = fmt(bg_color=INPUT_FILL, align="center", locked=False, **box)
+        self.input_int = fmt(bg_color=INPUT_FILL, align="center", locked=False, **box)
+        self.input_value = fmt(bg_color=INPUT_FILL, align="left", locked=False, **box)
+        self.input_date = fmt(bg_color=INPUT_FILL, align="left", num_format=DATE_FORMAT,
+                              locked=False, **box)
+        self.nominee = wb.add_format({"bg_color": NOMINEE_FILL, "bold": True})
+        self.guide_title = fmt(bold=True, font_size=16)
+        self.guide_head = fmt(bold=True, font_size=13, font_color="#1F4E79")
+        self.guide_text = fmt(text_wrap=True, valign="top")
+
+
+def _protect(ws: Any, bloc: Bloc) -> None:
+    # Password only when the bloc sets one; it is never written into a cell.
+    ws.protect(bloc.workbook.password or "", {"format_columns": True, "format_rows": True})
+
+
+def _print_setup(ws: Any, last_row: int, last_col: int, *, landscape: bool,
+                 header_row: int | None = None) -> None:
+    ws.set_paper(PAPER_A4)
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.fit_to_pages(1, 0)            # fit to width, as many pages tall as needed
+    ws.print_area(0, 0, last_row, last_col)
+    if header_row is not None:
+        ws.repeat_rows(header_row)
+    ws.set_margins(left=0.5, right=0.4, top=0.6, bottom=0.6)
+    ws.center_horizontally()
+    ws.set_footer("&C&\"Times New Roman\"&10Trang &P/&N")
+
+
+def _line_height(text: str, width: float) -> float | None:
+    """Row height (points) fitting ``text`` wrapped in a column ``width`` characters wide;
+    None for one line (Excel does not grow wrapped rows written by XlsxWriter by itself)."""
+    lines = max(1, math.ceil(len(text) / max(1.0, width * 1.05)))
+    return None if lines == 1 else 16.0 * lines
+
+
+# ----------------------------------------------------------------------------- unit sheets
+
+def _unit_entries(data: RoundInput) -> dict[str, dict[str, ScoreEntry]]:
+    out: dict[str, dict[str, ScoreEntry]] = {}
+    for e in data.scores:
+        out.setdefault(e.unit, {})[e.criterion] = e
+    return out
+
+
+class _UnitSheet:
+    """One unit's sheet, with the totals its formulas show (for cached values elsewhere)."""
+
+    def __init__(self, ws: Any, self_totals: Totals, totals: Totals) -> None:
+        self.ws, self.self_totals, self.totals = ws, self_totals, totals
+
+
+def _write_unit(wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan, code: str,
+                entries: Mapping[str, ScoreEntry], result: UnitResult | None) -> _UnitSheet:
+    ws = wb.add_worksheet(code)
+    unit = bloc.unit(code)
+    for col, width in enumerate(_UNIT_WIDTHS):
+        ws.set_column(col, col, width)
+    ws.write_string(L.UNIT_TITLE_ROW - 1, 0, L.unit_title(bloc), fm.title)
+    identity = (bloc.name, bloc.year, unit.name, unit.code)
+    for i, (label, value) in enumerate(zip(L.UNIT_IDENTITY_LABELS, identity)):
+        row = L.UNIT_IDENTITY_ROW - 1 + i
+        ws.write_string(row, 0, label, fm.label)
+        ws.write(row, 1, value, fm.value_int if isinstance(value, int) else fm.label)
+    ws.write_string(plan.header - 1, 0, "Nhập điểm vào các ô màu vàng; các ô khác do phần mềm "
+                                        "tính hoặc khóa.", fm.subtitle)
+    for col, title in enumerate(L.UNIT_COLUMNS):
+        ws.write_string(plan.header, col, title, fm.header)
+    ws.set_row(plan.header, 32)
+
+    # Lenient values: what the formulas will see (text counts 0, blank counts 0).
+    own: dict[str, Decimal] = {}
+    official: dict[str, Decimal] = {}
+    step = format_number(bloc.scoring.step)
+    for s in bloc.sections:
+        srow = plan.section_row[s.code]
+        ws.write_string(srow, _U_CODE, s.code, fm.section)
+        title = L.section_title(bloc, s.code)
+        ws.write_string(srow, _U_TEXT, title, fm.section_wrap)
+        height = _line_height(title, _UNIT_WIDTHS[_U_TEXT])
+        if height:
+            ws.set_row(srow, height)
+        ws.write_number(srow, _U_MAX, _f(s.max_points), fm.section_score)
+        for col in (_U_ASSESSED, _U_EVIDENCE, _U_CRITICAL):
+            ws.write_blank(srow, col, None, fm.section)
+        for c in bloc.criteria_of(s.code):
+            row = plan.criterion_row[c.code]
+            n = row + 1
+            e = entries.get(c.code) or ScoreEntry(unit=code, criterion=c.code)
+            ws.write_string(row, _U_CODE, c.code, fm.cell)
+            ws.write_string(row, _U_TEXT, c.text, fm.cell_wrap)
+            ws.write_number(row, _U_MAX, _f(c.max_points), fm.cell_score)
+            mine, shown_self = _lenient(e.self_score)
+            theirs, shown_assessed = _lenient(e.assessed_score)
+            for col, shown in ((_U_SELF, shown_self), (_U_ASSESSED, shown_assessed)):
+                if shown is None or shown == "":
+                    ws.write_blank(row, col, None, fm.input_score)
+                elif isinstance(shown, Decimal):
+                    ws.write_number(row, col, _f(shown), fm.input_score)
+                else:
+                    ws.write_string(row, col, shown, fm.input_score)
+            self_given = e.self_score is not None and normalize(e.self_score) != ""
+            assessed_given = e.assessed_score is not None and normalize(e.assessed_score) != ""
+            if assessed_given:
+                line = theirs or Decimal(0)
+                cached: Any = _f(theirs) if theirs is not None else shown_assessed
+            elif self_given:
+                line = mine or Decimal(0)
+                cached = _f(mine) if mine is not None else shown_self
+            else:
+                line, cached = Decimal(0), ""
+            own[c.code] = mine or Decimal(0)
+            official[c.code] = line
+            d, ee = f"D{n}", f"E{n}"
+            ws.write_formula(row, _U_OFFICIAL,
+                             f'=IF(AND({d}="",{ee}=""),"",IF({ee}="",{d},{ee}))',
+                             fm.formula_score, cached)
+            evidence = normalize(e.evidence)
+            if evidence:
+                ws.write_string(row, _U_EVIDENCE, evidence, fm.input_text)
+            else:
+                ws.write_blank(row, _U_EVIDENCE, None, fm.input_text)
+            ws.write_string(row, _U_CRITICAL, L.CRITICAL_MARK if c.critical else "",
+                            fm.cell_center)
+            height = _line_height(c.text, _UNIT_WIDTHS[_U_TEXT])
+            if height:
+                ws.set_row(row, height)
+            kind = "số điểm bị trừ" if s.kind == DEDUCTION else "điểm"
+            top = format_number(c.max_points)
+            for col, who in ((_U_SELF, "Tự chấm"), (_U_ASSESSED, "Khối chấm")):
+                ws.data_validation(row, col, row, col, {
+                    "validate": "decimal", "criteria": "between",
+                    "minimum": 0, "maximum": _f(c.max_points), "ignore_blank": True,
+                    "input_title": f"{who} {c.code}"[:32],
+                    "input_message": (f"Nhập {kind} từ 0 đến {top}, bước {step} điểm."
+                                      + (" Để trống nếu không có." if s.kind != STANDARD
+                                         else ""))[:255],
+                    "error_title": "Điểm không hợp lệ",
+                    "error_message": (f"Tiêu chí {c.code}: {kind} phải là số từ 0 đến {top}. "
+                                      "Nhập số thập phân bằng dấu thập phân của máy "
+                                      "(ví dụ 9,5 hoặc 9.5).")[:255],
+                    "error_type": "stop",
+                })
+
+    self_totals = compute_totals(bloc, own)
+    totals = compute_totals(bloc, official)
+    for s in bloc.sections:
+        srow = plan.section_row[s.code]
+        span = plan.section_lines[s.code]
+        for col, tot in ((_U_SELF, self_totals), (_U_OFFICIAL, totals)):
+            value = _f(tot.section_totals[s.code])
+            if span is None:
+                ws.write_number(srow, col, value, fm.section_score)
+            else:
+                letter = xl_col_to_name(col)
+                ws.write_formula(srow, col, f"=SUM({letter}{span[0] + 1}:{letter}{span[1] + 1})",
+                                 fm.section_score, value)
+
+    # Result block: label in column B, value to its right.
+    rr = plan.result_row
+    for label in L.UNIT_RESULT_LABELS:
+        ws.write_string(rr[label], _U_TEXT, label, fm.total_label)
+    ws.write_formula(rr[L.LABEL_SELF_TOTAL], _U_MAX, _total_formula(bloc, plan, _U_SELF),
+                     fm.total_score, _f(_rounded(self_totals.total)))
+    ws.write_formula(rr[L.LABEL_TOTAL], _U_MAX, _total_formula(bloc, plan, _U_OFFICIAL),
+                     fm.total_score, _f(_rounded(totals.total)))
+    if result is not None:
+        values = {L.LABEL_RANK: result.rank, L.LABEL_GRADE: result.grade or "",
+                  L.LABEL_PROPOSAL: L.proposal_text(bloc, result), L.LABEL_REASON: result.reason}
+        for label, value in values.items():
+            if value is not None and value != "":
+                ws.write(rr[label], _U_MAX, value, fm.label)
+
+    if bloc.criteria:
+        ws.freeze_panes(plan.header + 1, 0)
+    _print_setup(ws, plan.last, len(L.UNIT_COLUMNS) - 1, landscape=True,
+                 header_row=plan.header)
+    _protect(ws, bloc)
+    return _UnitSheet(ws, self_totals, totals)
+
+
+# ----------------------------------------------------------------------------- Tổng hợp
+
+def _write_summary(ws: Any, wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan,
+                   sheets: Mapping[str, _UnitSheet], result: ReviewResult | None,
+                   now: dt.datetime) -> None:
+    for col, width in enumerate(_SUMMARY_WIDTHS):
+        ws.set_column(col, col, width)
+    ws.write_string(L.SUMMARY_TITLE_ROW - 1, 0, L.summary_title(bloc), fm.title)
+    ws.write_string(L.SUMMARY_TITLE_ROW, 0, f"{bloc.name} — {bloc.province}", fm.subtitle)
+
+    labels = L.summary_labels(bloc)
+    values: dict[str, Any] = {L.LABEL_STATUS: L.NOT_COMPUTED}
+    for a in bloc.awards:
+        values[L.quota_label(a)] = (result.quotas.get(a.key) if result is not None
+                                    else quota_for(a, len(bloc.units)))
+    if result is not None:
+        values.update({
+            L.LABEL_STATUS: L.status_text(now, len(result.units), len(result.errors)),
+            L.LABEL_NEXT_LEADER: L.unit_label(bloc, result.next_leader),
+            L.LABEL_NEXT_DEPUTY: L.unit_label(bloc, result.next_deputy),
+            L.LABEL_QUORUM: L.yes_no(result.quorum_ok),
+            L.LABEL_COMPUTED_AT: now,
+            L.LABEL_VERSION: __version__,
+        })
+    for i, label in enumerate(labels):
+        row = L.SUMMARY_LABEL_ROW - 1 + i
+        ws.write_string(row, 1, label, fm.label)
+        value = values.get(label)
+        if isinstance(value, dt.datetime):
+            ws.write_datetime(row, 2, value, fm.value_date)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            ws.write_number(row, 2, value, fm.value_int)
+        elif value:
+            ws.write_string(row, 2, str(value), fm.value_text)
+
+    header = L.summary_header_row(bloc) - 1
+    for col, title in enumerate(L.SUMMARY_COLUMNS):
+        ws.write_string(header, col, title, fm.header)
+    ws.set_row(header, 32)
+    first = header + 1
+    for i, unit in enumerate(bloc.units):
+        row = first + i
+        ws.write_string(row, 0, unit.code, fm.cell)
+        ws.write_string(row, 1, unit.name, fm.cell)
+        res = None
+        if result is not None:
+            try:
+                res = result.unit(unit.code)
+            except KeyError:
+                res = None
+        if result is None:
+            sheet = sheets[unit.code]
+            ref = "'" + unit.code + "'"  # always quoted: a code such as A1 looks like a cell
+            self_cell = xl_rowcol_to_cell(plan.result_row[L.LABEL_SELF_TOTAL], _U_MAX,
+                                          row_abs=True, col_abs=True)
+            total_cell = xl_rowcol_to_cell(plan.result_row[L.LABEL_TOTAL], _U_MAX,
+                                           row_abs=True, col_abs=True)
+            ws.write_formula(row, 2, f"={ref}!{self_cell}", fm.formula_score,
+                             _f(_rounded(sheet.self_totals.total)))
+            ws.write_formula(row, 3, f"={ref}!{total_cell}", fm.formula_score,
+                             _f(_rounded(sheet.totals.total)))
+            for col in range(4, len(L.SUMMARY_COLUMNS)):
+                ws.write_blank(row, col, None, fm.cell)
+            continue
+        cells: list[tuple[int, Any, Any]] = [
+            (2, res.self_total if res else None, fm.cell_score),
+            (3, res.total if res else None, fm.cell_score),
+            (4, res.rank if res else None, fm.cell_center),
+            (5, (res.grade or "") if res else "", fm.cell_center),
+            (6, L.proposal_text(bloc, res) if res else "", fm.cell),
+            (7, res.votes.get(res.award) if res and res.award else None, fm.cell_center),
+            (8, STATUS_LABELS.get(res.status, res.status) if res else "", fm.cell_wrap),
+            (9, res.reason if res else "", fm.cell_wrap),
+        ]
+        for col, value, f in cells:
+            if value is None or value == "":
+                ws.write_blank(row, col, None, f)
+            elif isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+                ws.write_number(row, col, _f(value), f)
+            else:
+                ws.write_string(row, col, str(value), f)
+        if res and res.reason:
+            height = _line_height(res.reason, _SUMMARY_WIDTHS[9])
+            if height:
+                ws.set_row(row, height)
+    last = first + len(bloc.units) - 1
+    last_col = len(L.SUMMARY_COLUMNS) - 1
+    proposal = xl_col_to_name(L.SUMMARY_COLUMNS.index(L.SUM_COL_PROPOSAL))
+    # Highlight whole rows whose Đề nghị is not blank, so values patched later highlight too.
+    ws.conditional_format(first, 0, last, last_col, {
+        "type": "formula", "criteria": f"=LEN(TRIM(${proposal}{first + 1}))>0",
+        "format": fm.nominee})
+
+    chart = wb.add_chart({"type": "bar"})
+    chart.add_series({
+        "name": L.SUM_COL_TOTAL,
+        "categories": [L.SUMMARY, first, 0, last, 0],
+        "values": [L.SUMMARY, first, 3, last, 3],
+        "fill": {"color": "#4472C4"},
+        "data_labels": {"value": True, "num_format": SCORE_FORMAT},
+    })
+    chart.set_title({"name": f"Tổng điểm thi đua năm {bloc.year}",
+                     "name_font": {"name": FONT_NAME, "size": 13, "bold": True}})
+    chart.set_legend({"none": True})
+    chart.set_x_axis({"min": 0, "num_format": "0", "num_font": {"name": FONT_NAME},
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    chart.set_y_axis({"reverse": True, "num_font": {"name": FONT_NAME}})
+    height = max(300, 22 * len(bloc.units) + 90)
+    chart.set_size({"width": 900, "height": height})
+    chart_row = last + 2
+    ws.insert_chart(chart_row, 0, chart, {"x_offset": 4, "y_offset": 4})
+    chart_rows = math.ceil(height / 20) + 1
+
+    ws.freeze_panes(header + 1, 2)
+    _print_setup(ws, chart_row + chart_rows, last_col, landscape=True, header_row=header)
+    _protect(ws, bloc)
+
+
+# ----------------------------------------------------------------------------- Bình xét
+
+def _write_review(ws: Any, fm: _Formats, bloc: Bloc, data: RoundInput) -> None:
+    columns = L.review_columns(bloc)
+    widths = [12, 44, 10] + [16] * len(bloc.awards)
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, width)
+    ws.set_column(len(widths), len(widths), 4)
+    ws.write_string(L.REVIEW_TITLE_ROW - 1, 0, L.review_title(bloc), fm.title)
+    ws.write_string(L.REVIEW_TITLE_ROW, 0, f"{bloc.name} — {bloc.province}. Trưởng khối nhập "
+                    "kết quả hội nghị vào các ô màu vàng.", fm.subtitle)
+    conf = data.conference
+    members = conf.members if conf and conf.members is not None else len(bloc.units)
+    for i, (label, field) in enumerate(L.CONFERENCE_LABELS.items()):
+        row = L.REVIEW_CONFERENCE_ROW - 1 + i
+        ws.write_string(row, 1, label, fm.label)
+        value = getattr(conf, field) if conf is not None else None
+        if field == "members":
+            value = members
+        if field == "date":
+            if value is not None:
+                ws.write_datetime(row, 2, dt.datetime.combine(value, dt.time()), fm.input_date)
+            else:
+                ws.write_blank(row, 2, None, fm.input_date)
+            ws.data_validation(row, 2, row, 2, {
+                "validate": "date", "criteria": "between",
+                "minimum": dt.date(2000, 1, 1), "maximum": dt.date(2199, 12, 31),
+                "input_title": label, "input_message": "Nhập ngày họp, ví dụ 14/01/2022.",
+                "error_title": "Ngày không hợp lệ",
+                "error_message": "Hãy nhập một ngày (ngày/tháng/năm)."})
+        elif field in ("members", "present", "ballots_issued", "ballots_valid"):
+            if value is not None:
+                ws.write_number(row, 2, value, fm.input_int)
+            else:
+                ws.write_blank(row, 2, None, fm.input_int)
+            ws.data_validation(row, 2, row, 2, {
+                "validate": "integer", "criteria": ">=", "value": 0,
+                "input_title": label[:32], "input_message": "Nhập một số nguyên.",
+                "error_title": "Số không hợp lệ",
+                "error_message": f"{label}: hãy nhập một số nguyên không âm."})
+        elif field in ("next_leader", "next_deputy"):
+            if value:
+                ws.write_string(row, 2, value, fm.input_value)
+            else:
+                ws.write_blank(row, 2, None, fm.input_value)
+            ws.data_validation(row, 2, row, 2, {
+                "validate": "list", "source": f"={DEFINED_UNITS_NAME}",
+                "input_title": label[:32],
+                "input_message": "Chỉ nhập khi Khối bầu Trưởng khối/Phó Trưởng khối tại hội "
+                                 "nghị: chọn mã đơn vị.",
+                "error_title": "Mã đơn vị không hợp lệ",
+                "error_message": "Hãy chọn mã của một đơn vị thành viên."})
+        else:
+            if value:
+                ws.write_string(row, 2, value, fm.input_value)
+            else:
+                ws.write_blank(row, 2, None, fm.input_value)
+
+    header = L.REVIEW_HEADER_ROW - 1
+    for col, title in enumerate(columns):
+        ws.write_string(header, col, title, fm.header)
+    ws.set_row(header, 32)
+    first = header + 1
+    for i, unit in enumerate(bloc.units):
+        row = first + i
+        facts = data.facts.get(unit.code)
+        ws.write_string(row, 0, unit.code, fm.cell)
+        ws.write_string(row, 1, unit.name, fm.cell)
+        if facts is not None and facts.disciplined:
+            ws.write_string(row, 2, L.CRITICAL_MARK, fm.input_mark)
+        else:
+            ws.write_blank(row, 2, None, fm.input_mark)
+        for j, award in enumerate(bloc.awards):
+            votes = facts.votes.get(award.key) if facts is not None else None
+            if votes is not None:
+                ws.write_number(row, 3 + j, votes, fm.input_int)
+            else:
+                ws.write_blank(row, 3 + j, None, fm.input_int)
+    last = first + len(bloc.units) - 1
+    ws.data_validation(first, 2, last, 2, {
+        "validate": "list", "source": [L.CRITICAL_MARK],
+        "input_title": L.REVIEW_COL_DISCIPLINED,
+        "input_message": "Ghi x nếu tập thể hoặc người đứng đầu đơn vị bị kỷ luật trong năm; "
+                         "để trống nếu không.",
+        "error_title": "Giá trị không hợp lệ", "error_message": "Chỉ ghi x hoặc để trống."})
+    if bloc.awards:
+        ws.data_validation(first, 3, last, 2 + len(bloc.awards), {
+            "validate": "integer", "criteria": ">=", "value": 0,
+            "input_title": "Số phiếu đồng ý",
+            "input_message": "Số phiếu đồng ý của hội nghị; để trống nếu đơn vị không có tên "
+                             "trong phiếu bầu hình thức này.",
+            "error_title": "Số phiếu không hợp lệ",
+            "error_message": "Hãy nhập một số nguyên không âm."})
+    ws.freeze_panes(header + 1, 2)
+    _print_setup(ws, last, len(columns) - 1, landscape=False, header_row=header)
+    _protect(ws, bloc)
+
+
+# ----------------------------------------------------------------------------- Tiêu chí, Cấu hình
+
+def _write_table(ws: Any, fm: _Formats, row: int, columns: tuple[str, ...] | list[str],
+                 rows: list[tuple], wraps: tuple[int, ...] = ()) -> int:
+    """Header + rows from ``row`` (0-based); returns the row after the table."""
+    for col, title in enumerate(columns):
+        ws.write_string(row, col, title, fm.header)
+    for r, values in enumerate(rows, start=row + 1):
+        for col, value in enumerate(values):
+            _write_value(ws, fm, r, col, value, wrap=col in wraps, boxed=True)
+    return row + 1 + len(rows)
+
+
+def _write_value(ws: Any, fm: _Formats, row: int, col: int, value: Any, *, wrap: bool = False,
+                 boxed: bool = False) -> None:
+    if value is None or value == "":
+        ws.write_blank(row, col, None, fm.cell if boxed else fm.plain)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, fm.cell_center if boxed else fm.plain)
+    elif isinstance(value, (int, Decimal, float)):
+        ws.write_number(row, col, _f(value), fm.cell_score if boxed else fm.value_score)
+    else:
+        # Text format ("@") so Excel never turns "2/3" into a date when someone edits it.
+        text = str(value)
+        f = fm.cell_text_wrap if (wrap or "\n" in text) else fm.cell_text
+        ws.write_string(row, col, text, f)
+
+
+def _write_criteria(ws: Any, fm: _Formats, bloc: Bloc) -> None:
+    for col, width in enumerate((10, 60, 16, 12, 10)):
+        ws.set_column(col, col, width)
+    ws.write_string(0, 0, f"BẢNG TIÊU CHÍ CHẤM ĐIỂM THI ĐUA NĂM {bloc.year}", fm.title)
+    ws.write_string(1, 0, f"{bloc.name}. Sheet chỉ để xem; muốn sửa tiêu chí hãy sửa tệp định "
+                    "nghĩa khối rồi tạo lại sổ.", fm.subtitle)
+    row = _write_table(ws, fm, L.CRITERIA_SECTIONS_HEADER_ROW - 1, L.SECTION_COLUMNS,
+                       L.section_rows(bloc), wraps=(1,))
+    last = _write_table(ws, fm, row + 1, L.CRITERION_COLUMNS,
+                        [(a, b, c, d, e) for a, b, c, d, e in L.criterion_rows(bloc)],
+                        wraps=(2,))
+    # The criteria table's Bắt buộc column is centred text; Nhóm codes are text as well.
+    for r, c in enumerate(bloc.criteria, start=row + 2):
+        height = _line_height(c.text, 60)
+        if height:
+            ws.set_row(r, height)
+    _print_setup(ws, last - 1, len(L.CRITERION_COLUMNS) - 1, landscape=False)
+    _protect(ws, bloc)
+
+
+def _write_config(ws: Any, wb: Any, fm: _Formats, bloc: Bloc) -> None:
+    ws.set_column(0, 0, 36)
+    ws.set_column(1, 1, 46)
+    ws.set_column(2, 2, 80)
+    ws.write_string(0, 0, "CẤU HÌNH KHỐI THI ĐUA", fm.title)
+    ws.write_string(1, 0, "Sổ mang theo toàn bộ cấu hình để tính lại được. Sheet chỉ để xem; "
+                    "muốn sửa, hãy sửa tệp định nghĩa khối (.toml) rồi tạo lại sổ.", fm.subtitle)
+    row = _write_table(ws, fm, L.CONFIG_HEADER_ROW - 1, L.CONFIG_COLUMNS, L.config_rows(bloc),
+                       wraps=(2,))
+    units_header = row + 1
+    row = _write_table(ws, fm, units_header, L.UNITS_COLUMNS, L.unit_rows(bloc))
+    wb.define_name(DEFINED_UNITS_NAME,
+                   f"={quote_sheetname(L.CONFIG)}!$A${units_header + 2}:$A${row}")
+    row = _write_table(ws, fm, row + 1, L.GRADES_COLUMNS, L.grade_rows(bloc))
+    _print_setup(ws, row - 1, 2, landscape=False)
+    _protect(ws, bloc)
+
+
+# ----------------------------------------------------------------------------- Hướng dẫn
+
+def _guide_text(bloc: Bloc, macros: bool) -> list[tuple[str, str]]:
+    """(style, text) lines of the `Hướng dẫn` sheet."""
+    try:
+        from ..vba import SUMMARY_MACROS, UNIT_MACROS
+        summary_buttons = [m.caption for m in SUMMARY_MACROS]
+        unit_button = UNIT_MACROS[0].caption
+    except Exception:  # noqa: BLE001 — the guide must not depend on the macro module loading
+        summary_buttons = ["Tính điểm", "Xét khen thưởng", "Xuất báo cáo Word",
+                           "Gộp file các đơn vị"]
+        unit_button = "Kiểm tra sheet này"
+    what = {
+        "Tính điểm": "kiểm tra dữ liệu mọi sheet đơn vị, tính tổng điểm, xếp hạng, xếp loại và "
+                     "ghi vào sheet “Tổng hợp” (các lỗi được liệt kê kèm tên sheet, ô).",
+        "Xét khen thưởng": "áp dụng chỉ tiêu, điều kiện và kết quả bỏ phiếu ở sheet “Bình "
+                           "xét” để đề xuất Cờ thi đua, Bằng khen và Trưởng khối, Phó Trưởng "
+                           "khối năm sau.",
+        "Xuất báo cáo Word": "tạo biên bản, tờ trình và báo cáo (.docx) từ kết quả đã tính, "
+                             "lưu cạnh sổ này.",
+        "Gộp file các đơn vị": "chép điểm từ các file đơn vị gửi về vào đúng sheet đơn vị của sổ "
+                               "này; kết quả ghi ở sheet “Nhật ký gộp”.",
+    }
+    n_units = len(bloc.units)
+    lines: list[tuple[str, str]] = [
+        ("title", f"HƯỚNG DẪN SỬ DỤNG SỔ CHẤM ĐIỂM THI ĐUA NĂM {bloc.year}"),
+        ("text", f"{bloc.name} — {bloc.province}. Khối có {n_units} đơn vị thành viên; mỗi "
+                 "đơn vị có một sheet mang mã của đơn vị (xem danh sách mã ở sheet “Cấu hình”)."),
+        ("text", "Các ô màu vàng là ô cần nhập. Các ô khác được khóa (sheet được bảo vệ) để "
+                 "tránh sửa nhầm công thức, tiêu chí và cấu hình."),
+        ("head", "1. Dành cho đơn vị thành viên (tự chấm điểm)"),
+        ("text", "Bước 1. Mở sheet mang mã đơn vị mình (ví dụ "
+                 f"“{bloc.units[0].code}”), kiểm tra tên đơn vị và năm ở đầu sheet."),
+        ("text", "Bước 2. Ở cột “Tự chấm”, nhập điểm tự chấm cho từng tiêu chí, từ 0 đến “Điểm "
+                 f"tối đa” của dòng đó, theo bước {format_number(bloc.scoring.step)} điểm. "
+                 "Dòng điểm thưởng, điểm trừ có thể để trống (tính là 0); điểm trừ nhập là số "
+                 "dương."),
+        ("text", "Bước 3. Ở cột “Minh chứng”, ghi tên văn bản, số liệu chứng minh cho điểm đã "
+                 "chấm."),
+        ("text", "Bước 4. Xem “Tổng điểm tự chấm” ở cuối sheet (tự tính lại khi nhập). Lưu tệp "
+                 "và gửi cho đơn vị Trưởng khối. Không đổi tên sheet, không chèn hay xóa dòng."),
+        ("text", "Nhập số thập phân: dùng dấu thập phân của máy — Excel tiếng Việt dùng dấu "
+                 "phẩy (9,5), Excel tiếng Anh dùng dấu chấm (9.5). Ô điểm chỉ nhận số; nếu Excel "
+                 "báo “Điểm không hợp lệ”, hãy gõ lại bằng dấu còn lại. Điểm dán vào dạng chữ "
+                 "(“9,5” hoặc “9.5”) phần mềm vẫn đọc được."),
+        ("head", "2. Dành cho đơn vị Trưởng khối"),
+        ("text", "Bước 1. Nhận file của các đơn vị và gộp vào sổ này (nút “Gộp file các đơn "
+                 "vị” hoặc lệnh thidua collect), hoặc để các đơn vị nhập trực tiếp vào sổ dùng "
+                 "chung."),
+        ("text", "Bước 2. Sau khi Khối thẩm định, nhập điểm Khối chấm vào cột “Khối chấm” của "
+                 "từng đơn vị (chỉ dòng có điều chỉnh). “Điểm chính thức” = Khối chấm nếu có, "
+                 "nếu không thì bằng Tự chấm."),
+        ("text", "Bước 3. Ở sheet “Bình xét”, nhập thông tin hội nghị (ngày họp, địa điểm, số "
+                 "thành viên có mặt, số phiếu…), ghi x vào cột “Kỷ luật” với đơn vị bị kỷ luật, "
+                 "và nhập số phiếu đồng ý cho từng hình thức khen thưởng sau khi bỏ phiếu."),
+        ("text", "Bước 4. Tính kết quả: bấm nút “Tính điểm” rồi “Xét khen thưởng” ở sheet "
+                 "“Tổng hợp”, hoặc chạy lệnh thidua run <tệp sổ>. Kết quả (tổng điểm, xếp hạng, "
+                 "xếp loại, đề nghị khen thưởng, lý do) ghi vào sheet “Tổng hợp” và cuối mỗi "
+                 "sheet đơn vị; đơn vị được đề nghị được tô màu xanh."),
+        ("text", "Bước 5. Xuất biên bản, tờ trình: nút “Xuất báo cáo Word” hoặc lệnh thidua "
+                 "report."),
+        ("head", "3. Các nút lệnh"),
+    ]
+    if macros:
+        for caption in summary_buttons:
+            lines.append(("text", f"• “{caption}” (sheet Tổng hợp): "
+                                  f"{what.get(caption, 'chạy chức năng tương ứng của thidua.')}"))
+        lines.append(("text", f"• “{unit_button}” (mỗi sheet đơn vị): kiểm tra dữ liệu của "
+                              "riêng sheet đó và chỉ ra ô sai (điểm không phải số, vượt điểm "
+                              "tối đa, sai bước chấm, tiêu chí chưa chấm)."))
+        lines.append(("text", "Các nút cần Excel trên máy có cài Python và thidua_xl (xem "
+                              "sheet ẩn xlwings.conf). Khi mở tệp, chọn “Enable Content/Bật "
+                              "nội dung” để cho phép macro."))
+    else:
+        lines.append(("text", "Sổ này là tệp .xlsx nên không có nút lệnh. Dùng các lệnh thidua "
+                              "run, thidua report, thidua collect; hoặc tạo sổ .xlsm để có nút "
+                              "“" + "”, “".join(summary_buttons) + "”."))
+    lines += [
+        ("head", "4. Lưu ý"),
+        ("text", "Sheet “Tiêu chí” và “Cấu hình” chứa bảng tiêu chí và toàn bộ cấu hình của "
+                 "Khối (chỉ tiêu khen thưởng, cách phân định bằng điểm…), để sổ tự tính lại "
+                 "được. Muốn thay đổi, sửa tệp định nghĩa khối rồi tạo sổ mới."),
+        ("text", "Không đổi tên sheet, tiêu đề cột và các nhãn; phần mềm dựa vào chúng để đọc "
+                 "sổ."),
+    ]
+    return lines
+
+
+def _write_guide(ws: Any, fm: _Formats, bloc: Bloc, macros: bool) -> None:
+    ws.set_column(0, 0, 110)
+    row = 0
+    for style, text in _guide_text(bloc, macros):
+        if style == "head":
+            row += 1
+        f = {"title": fm.guide_title, "head": fm.guide_head}.get(style, fm.guide_text)
+        ws.write_string(row, 0, text, f)
+        if style == "text":
+            height = _line_height(text, 110)
+            if height:
+                ws.set_row(row, height)
+        row += 1
+    _print_setup(ws, row - 1, 0, landscape=False)
+    _protect(ws, bloc)
+
+
+# ----------------------------------------------------------------------------- entry points
+
+def workbook_bytes(data: RoundInput, *, result: ReviewResult | None = None,
+                   macros: bool = False, now: dt.datetime | None = None) -> bytes:
+    """The workbook file as bytes (.xlsm content when ``macros``), built in memory.
+
+    Raises :class:`WorkbookError` when the macros cannot be installed (xlwings missing).
+    """
+    bloc = data.bloc
+    now = now or dt.datetime.now().replace(microsecond=0)
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {
+        "in_memory": True,
+        "default_format_properties": {"font_name": FONT_NAME, "font_size": FONT_SIZE},
+    })
+    wb.set_properties({"title": f"Chấm điểm thi đua năm {bloc.year} — {bloc.name}",
+                       "subject": "Tổng kết công tác thi đua, khen thưởng của Khối",
+                       "company": bloc.name, "comments": f"Tạo bởi thidua_xl {__version__}"})
+    fm = _Formats(wb)
+    plan = _UnitPlan(bloc)
+    entries = _unit_entries(data)
+
+    guide = wb.add_worksheet(L.GUIDE)
+    summary = wb.add_worksheet(L.SUMMARY)
+    review_ws = wb.add_worksheet(L.REVIEW)
+    sheets: dict[str, _UnitSheet] = {}
+    for unit in bloc.units:
+        res = None
+        if result is not None:
+            try:
+                res = result.unit(unit.code)
+            except KeyError:
+                res = None
+        sheets[unit.code] = _write_unit(wb, fm, bloc, plan, unit.code,
+                                        entries.get(unit.code, {}), res)
+    criteria_ws = wb.add_worksheet(L.CRITERIA)
+    config_ws = wb.add_worksheet(L.CONFIG)
+
+    _write_guide(guide, fm, bloc, macros)
+    _write_summary(summary, wb, fm, bloc, plan, sheets, result, now)
+    _write_review(review_ws, fm, bloc, data)
+    _write_criteria(criteria_ws, fm, bloc)
+    _write_config(config_ws, wb, fm, bloc)
+    guide.activate()
+
+    if macros:
+        from .. import vba
+
+        vba.install(wb, summary, L.SUMMARY_BUTTON_ANCHOR,
+                    [(s.ws, L.UNIT_BUTTON_ANCHOR) for s in sheets.values()])
+    wb.close()
+    return buffer.getvalue()
+
+
+def build_workbook(data: RoundInput, out: Path, *, result: ReviewResult | None = None,
+                   macros: bool | None = None, overwrite: bool = False,
+                   now: dt.datetime | None = None) -> Path:
+    """Build the shared workbook of ``data.bloc`` at ``out`` and return ``out``.
+
+    ``out`` ends in ``.xlsx`` or ``.xlsm``; ``macros`` defaults to ``out`` being ``.xlsm``
+    (buttons + VBA project via :func:`thidua_xl.vba.install`).  Scores, review facts and the
+    conference in ``data`` fill the input cells; ``result`` (from
+    :func:`thidua_xl.review.review`) fills the result cells as values.  ``now`` stamps the
+    `Tính lúc` cell (default: now).  The file is written atomically.
+
+    Raises :class:`WorkbookError` (Vietnamese) when ``out`` exists and not ``overwrite``, when
+    its folder is missing or the file is open in Excel; ValueError when the suffix is neither
+    .xlsx nor .xlsm or contradicts ``macros``.
+    """
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix not in (".xlsx", ".xlsm"):
+        raise ValueError(f"the workbook must be .xlsx or .xlsm, not {out.name!r}")
+    if macros is None:
+        macros = suffix == ".xlsm"
+    if macros != (suffix == ".xlsm"):
+        raise ValueError(f"{out.name}: a workbook with macros must be .xlsm and one without "
+                         "must be .xlsx")
+    if out.exists() and not overwrite:
+        raise WorkbookError(f"Tệp {out.name} đã tồn tại; thidua không ghi đè. Hãy chọn tên "
+                            "khác, hoặc xóa/đổi tên tệp cũ.", str(out))
+    if not out.parent.is_dir():
+        raise WorkbookError(f"Không có thư mục {out.parent} để ghi tệp {out.name}.", str(out))
+    payload = workbook_bytes(data, result=result, macros=macros, now=now)
+    try:
+        from ..safefile import atomic_write
+    except ImportError:  # pragma: no cover — safefile ships with the package
+        out.write_bytes(payload)
+    else:
+        atomic_write(out, payload, backups=data.bloc.workbook.backups if overwrite else 0)
+    return out
