@@ -58,6 +58,9 @@ SCORE_FORMAT = "0.0#"
 DATE_FORMAT = "dd/mm/yyyy"
 DEFINED_UNITS_NAME = "DanhSachDonVi"   # workbook name: unit codes on Cấu hình (list validations)
 PAPER_A4 = 9
+# The guide's single column fits portrait A4 unscaled (LibreOffice does not shrink one wrapped
+# column wider than the page: the text is cut at both edges).
+GUIDE_WIDTH = 85
 
 # Unit sheet columns (0-based), in layout.UNIT_COLUMNS order.
 _U_CODE, _U_TEXT, _U_MAX, _U_SELF, _U_ASSESSED, _U_OFFICIAL, _U_EVIDENCE, _U_CRITICAL = range(8)
@@ -155,7 +158,6 @@ class _Formats:
         self.value_wrap = fmt(text_wrap=True, valign="top", num_format="@")
         self.value_score = fmt(num_format=SCORE_FORMAT, align="left")
         self.value_int = fmt(align="left")
-        self.value_date = fmt(num_format="dd/mm/yyyy hh:mm", align="left")
         self.header = fmt(bold=True, bg_color=HEADER_FILL, text_wrap=True, align="center",
                           **box)
         self.cell = fmt(**box)
@@ -172,13 +174,14 @@ class _Formats:
         self.total_label = fmt(bold=True, align="right")
         self.total_score = fmt(bold=True, bg_color=FORMULA_FILL, num_format=SCORE_FORMAT,
                                **box)
-        self.result_value = fmt(bold=True, **box)
+        self.result_value = fmt(bold=True, text_wrap=True, align="left", valign="top", **box)
         self.input_score = fmt(bg_color=INPUT_FILL, num_format=SCORE_FORMAT, locked=False,
                                **box)
         self.input_text = fmt(bg_color=INPUT_FILL, text_wrap=True, locked=False, **box)
         self.input_mark = fmt(bg_color=INPUT_FILL, align="center", locked=False, **box)
         self.input_int = fmt(bg_color=INPUT_FILL, align="center", locked=False, **box)
-        self.input_value = fmt(bg_color=INPUT_FILL, align="left", locked=False, **box)
+        self.input_value = fmt(bg_color=INPUT_FILL, align="left", text_wrap=True, locked=False,
+                               **box)
         self.input_date = fmt(bg_color=INPUT_FILL, align="left", num_format=DATE_FORMAT,
                               locked=False, **box)
         self.nominee = wb.add_format({"bg_color": NOMINEE_FILL, "bold": True})
@@ -211,7 +214,7 @@ def _print_setup(ws: Any, last_row: int, last_col: int, *, landscape: bool,
 def _line_height(text: str, width: float) -> float | None:
     """Row height (points) fitting ``text`` wrapped in a column ``width`` characters wide;
     None for one line (Excel does not grow wrapped rows written by XlsxWriter by itself)."""
-    lines = max(1, math.ceil(len(text) / max(1.0, width * 1.05)))
+    lines = max(1, math.ceil(len(text) / max(1.0, width * 1.2)))
     return None if lines == 1 else 16.0 * lines
 
 
@@ -341,6 +344,11 @@ def _write_unit(wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan, code: str,
     rr = plan.result_row
     for label in L.UNIT_RESULT_LABELS:
         ws.write_string(rr[label], _U_TEXT, label, fm.total_label)
+        if label not in (L.LABEL_SELF_TOTAL, L.LABEL_TOTAL):
+            # Value cell C spans to the last column so a long reason stays on the page.
+            ws.merge_range(rr[label], _U_MAX, rr[label], len(L.UNIT_COLUMNS) - 1, "",
+                           fm.result_value)
+    ws.set_row(rr[L.LABEL_REASON], 48)
     ws.write_formula(rr[L.LABEL_SELF_TOTAL], _U_MAX, _total_formula(bloc, plan, _U_SELF),
                      fm.total_score, _f(_rounded(self_totals.total)))
     ws.write_formula(rr[L.LABEL_TOTAL], _U_MAX, _total_formula(bloc, plan, _U_OFFICIAL),
@@ -350,7 +358,7 @@ def _write_unit(wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan, code: str,
                   L.LABEL_PROPOSAL: L.proposal_text(bloc, result), L.LABEL_REASON: result.reason}
         for label, value in values.items():
             if value is not None and value != "":
-                ws.write(rr[label], _U_MAX, value, fm.label)
+                ws.write(rr[label], _U_MAX, value, fm.result_value)
 
     if bloc.criteria:
         ws.freeze_panes(plan.header + 1, 0)
@@ -381,16 +389,14 @@ def _write_summary(ws: Any, wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan,
             L.LABEL_NEXT_LEADER: L.unit_label(bloc, result.next_leader),
             L.LABEL_NEXT_DEPUTY: L.unit_label(bloc, result.next_deputy),
             L.LABEL_QUORUM: L.yes_no(result.quorum_ok),
-            L.LABEL_COMPUTED_AT: now,
+            L.LABEL_COMPUTED_AT: f"{now:%d/%m/%Y %H:%M}",
             L.LABEL_VERSION: __version__,
         })
     for i, label in enumerate(labels):
         row = L.SUMMARY_LABEL_ROW - 1 + i
         ws.write_string(row, 1, label, fm.label)
         value = values.get(label)
-        if isinstance(value, dt.datetime):
-            ws.write_datetime(row, 2, value, fm.value_date)
-        elif isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, int) and not isinstance(value, bool):
             ws.write_number(row, 2, value, fm.value_int)
         elif value:
             ws.write_string(row, 2, str(value), fm.value_text)
@@ -491,50 +497,53 @@ def _write_review(ws: Any, fm: _Formats, bloc: Bloc, data: RoundInput) -> None:
                     "kết quả hội nghị vào các ô màu vàng.", fm.subtitle)
     conf = data.conference
     members = conf.members if conf and conf.members is not None else len(bloc.units)
+    last_col = len(columns) - 1
     for i, (label, field) in enumerate(L.CONFERENCE_LABELS.items()):
         row = L.REVIEW_CONFERENCE_ROW - 1 + i
         ws.write_string(row, 1, label, fm.label)
         value = getattr(conf, field) if conf is not None else None
         if field == "members":
             value = members
+        # The value cell C spans to the table's last column, so long texts stay on the page.
         if field == "date":
-            if value is not None:
-                ws.write_datetime(row, 2, dt.datetime.combine(value, dt.time()), fm.input_date)
-            else:
-                ws.write_blank(row, 2, None, fm.input_date)
-            ws.data_validation(row, 2, row, 2, {
+            f, rule = fm.input_date, {
                 "validate": "date", "criteria": "between",
                 "minimum": dt.date(2000, 1, 1), "maximum": dt.date(2199, 12, 31),
-                "input_title": label, "input_message": "Nhập ngày họp, ví dụ 14/01/2022.",
+                "input_message": "Nhập ngày họp, ví dụ 14/01/2022.",
                 "error_title": "Ngày không hợp lệ",
-                "error_message": "Hãy nhập một ngày (ngày/tháng/năm)."})
-        elif field in ("members", "present", "ballots_issued", "ballots_valid"):
+                "error_message": "Hãy nhập một ngày (ngày/tháng/năm)."}
             if value is not None:
-                ws.write_number(row, 2, value, fm.input_int)
-            else:
-                ws.write_blank(row, 2, None, fm.input_int)
-            ws.data_validation(row, 2, row, 2, {
+                value = dt.datetime.combine(value, dt.time())
+        elif field in ("members", "present", "ballots_issued", "ballots_valid"):
+            f, rule = fm.input_value, {
                 "validate": "integer", "criteria": ">=", "value": 0,
-                "input_title": label[:32], "input_message": "Nhập một số nguyên.",
+                "input_message": "Nhập một số nguyên.",
                 "error_title": "Số không hợp lệ",
-                "error_message": f"{label}: hãy nhập một số nguyên không âm."})
+                "error_message": f"{label}: hãy nhập một số nguyên không âm."}
         elif field in ("next_leader", "next_deputy"):
-            if value:
-                ws.write_string(row, 2, value, fm.input_value)
-            else:
-                ws.write_blank(row, 2, None, fm.input_value)
-            ws.data_validation(row, 2, row, 2, {
+            f, rule = fm.input_value, {
                 "validate": "list", "source": f"={DEFINED_UNITS_NAME}",
-                "input_title": label[:32],
-                "input_message": "Chỉ nhập khi Khối bầu Trưởng khối/Phó Trưởng khối tại hội "
+                "input_message": "Chỉ nhập khi Khối bầu Trưởng khối, Phó Trưởng khối tại hội "
                                  "nghị: chọn mã đơn vị.",
                 "error_title": "Mã đơn vị không hợp lệ",
-                "error_message": "Hãy chọn mã của một đơn vị thành viên."})
+                "error_message": "Hãy chọn mã của một đơn vị thành viên."}
         else:
-            if value:
-                ws.write_string(row, 2, value, fm.input_value)
-            else:
-                ws.write_blank(row, 2, None, fm.input_value)
+            f, rule = fm.input_value, None
+        if last_col > 2:
+            ws.merge_range(row, 2, row, last_col, "", f)
+        if value is None or value == "":
+            ws.write_blank(row, 2, None, f)
+        elif isinstance(value, dt.datetime):
+            ws.write_datetime(row, 2, value, f)
+        elif isinstance(value, int):
+            ws.write_number(row, 2, value, f)
+        else:
+            ws.write_string(row, 2, str(value), f)
+            height = _line_height(str(value), sum(widths[2:]))
+            if height:
+                ws.set_row(row, height)
+        if rule is not None:
+            ws.data_validation(row, 2, row, 2, {"input_title": label[:32], **rule})
 
     header = L.REVIEW_HEADER_ROW - 1
     for col, title in enumerate(columns):
@@ -579,13 +588,22 @@ def _write_review(ws: Any, fm: _Formats, bloc: Bloc, data: RoundInput) -> None:
 # ----------------------------------------------------------------------------- Tiêu chí, Cấu hình
 
 def _write_table(ws: Any, fm: _Formats, row: int, columns: tuple[str, ...] | list[str],
-                 rows: list[tuple], wraps: tuple[int, ...] = ()) -> int:
-    """Header + rows from ``row`` (0-based); returns the row after the table."""
+                 rows: list[tuple], wraps: Mapping[int, float] | None = None) -> int:
+    """Header + rows from ``row`` (0-based); returns the row after the table.  ``wraps``:
+    column → width of the columns whose text wraps (rows grow to fit it)."""
+    wraps = wraps or {}
     for col, title in enumerate(columns):
         ws.write_string(row, col, title, fm.header)
     for r, values in enumerate(rows, start=row + 1):
+        heights = []
         for col, value in enumerate(values):
             _write_value(ws, fm, r, col, value, wrap=col in wraps, boxed=True)
+            if col in wraps and isinstance(value, str):
+                lines = sum(max(1, math.ceil(len(part) / (wraps[col] * 1.2)))
+                            for part in value.split("\n"))
+                heights.append(16.0 * lines)
+        if heights and max(heights) > 16:
+            ws.set_row(r, max(heights))
     return row + 1 + len(rows)
 
 
@@ -605,21 +623,15 @@ def _write_value(ws: Any, fm: _Formats, row: int, col: int, value: Any, *, wrap:
 
 
 def _write_criteria(ws: Any, fm: _Formats, bloc: Bloc) -> None:
-    for col, width in enumerate((10, 60, 16, 12, 10)):
+    for col, width in enumerate((10, 40, 60, 12, 10)):
         ws.set_column(col, col, width)
     ws.write_string(0, 0, f"BẢNG TIÊU CHÍ CHẤM ĐIỂM THI ĐUA NĂM {bloc.year}", fm.title)
     ws.write_string(1, 0, f"{bloc.name}. Sheet chỉ để xem; muốn sửa tiêu chí hãy sửa tệp định "
                     "nghĩa khối rồi tạo lại sổ.", fm.subtitle)
     row = _write_table(ws, fm, L.CRITERIA_SECTIONS_HEADER_ROW - 1, L.SECTION_COLUMNS,
-                       L.section_rows(bloc), wraps=(1,))
-    last = _write_table(ws, fm, row + 1, L.CRITERION_COLUMNS,
-                        [(a, b, c, d, e) for a, b, c, d, e in L.criterion_rows(bloc)],
-                        wraps=(2,))
-    # The criteria table's Bắt buộc column is centred text; Nhóm codes are text as well.
-    for r, c in enumerate(bloc.criteria, start=row + 2):
-        height = _line_height(c.text, 60)
-        if height:
-            ws.set_row(r, height)
+                       L.section_rows(bloc), wraps={1: 40})
+    last = _write_table(ws, fm, row + 1, L.CRITERION_COLUMNS, L.criterion_rows(bloc),
+                        wraps={2: 60})
     _print_setup(ws, last - 1, len(L.CRITERION_COLUMNS) - 1, landscape=False)
     _protect(ws, bloc)
 
@@ -632,7 +644,7 @@ def _write_config(ws: Any, wb: Any, fm: _Formats, bloc: Bloc) -> None:
     ws.write_string(1, 0, "Sổ mang theo toàn bộ cấu hình để tính lại được. Sheet chỉ để xem; "
                     "muốn sửa, hãy sửa tệp định nghĩa khối (.toml) rồi tạo lại sổ.", fm.subtitle)
     row = _write_table(ws, fm, L.CONFIG_HEADER_ROW - 1, L.CONFIG_COLUMNS, L.config_rows(bloc),
-                       wraps=(2,))
+                       wraps={1: 46, 2: 80})
     units_header = row + 1
     row = _write_table(ws, fm, units_header, L.UNITS_COLUMNS, L.unit_rows(bloc))
     wb.define_name(DEFINED_UNITS_NAME,
@@ -731,7 +743,7 @@ def _guide_text(bloc: Bloc, macros: bool) -> list[tuple[str, str]]:
 
 
 def _write_guide(ws: Any, fm: _Formats, bloc: Bloc, macros: bool) -> None:
-    ws.set_column(0, 0, 110)
+    ws.set_column(0, 0, GUIDE_WIDTH)
     row = 0
     for style, text in _guide_text(bloc, macros):
         if style == "head":
@@ -739,7 +751,7 @@ def _write_guide(ws: Any, fm: _Formats, bloc: Bloc, macros: bool) -> None:
         f = {"title": fm.guide_title, "head": fm.guide_head}.get(style, fm.guide_text)
         ws.write_string(row, 0, text, f)
         if style == "text":
-            height = _line_height(text, 110)
+            height = _line_height(text, GUIDE_WIDTH)
             if height:
                 ws.set_row(row, height)
         row += 1

@@ -1,0 +1,588 @@
+"""The shared workbook built by `thidua new` (thidua_xl.workbook.build), read back from real
+files with openpyxl, its zip parts and LibreOffice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+import office
+from thidua_xl.datafiles import load_round
+from thidua_xl.definition import bloc_from_dict, load_bloc
+from thidua_xl.errors import WorkbookError
+from thidua_xl.model import Conference, RoundInput, ScoreEntry, UnitFacts, WorkbookSettings
+from thidua_xl.review import review
+from thidua_xl.text import fold
+from thidua_xl.workbook import layout as L
+from thidua_xl.workbook.build import build_workbook
+
+HERE = Path(__file__).resolve().parent
+SMALL = HERE / "build" / "small-bloc.toml"
+NOW = dt.datetime(2022, 1, 14, 10, 30)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _round(reference) -> RoundInput:
+    return load_round(reference["bloc"], reference["scores"], reference["review"],
+                      reference["conference"])
+
+
+def _small_round(bloc=None) -> RoundInput:
+    bloc = bloc or load_bloc(SMALL)
+
+    def e(unit, crit, own, assessed=None, evidence=""):
+        return ScoreEntry(unit, crit, own, assessed, evidence)
+
+    scores = (
+        # DV1: bonus 4 capped at 2.5, deductions 4.5 capped at 3.75; A.1 assessed lower.
+        e("DV1", "A.1", Decimal("4.25"), Decimal("3.75"), "Báo cáo số 12/BC"),
+        e("DV1", "A.2", 2), e("DV1", "B.1", Decimal("3.25")),
+        e("DV1", "T.1", Decimal("2.75")), e("DV1", "T.2", Decimal("1.25")),
+        e("DV1", "TR.1", Decimal("0.5")), e("DV1", "TR.2", 4),
+        # DV2: nothing earned, deductions 9.5 capped at 3.75: total floored at 0.
+        e("DV2", "A.1", 0), e("DV2", "A.2", 0), e("DV2", "B.1", 0),
+        e("DV2", "TR.1", 5), e("DV2", "TR.2", Decimal("4.5")),
+        # DV3: decimal-comma text, an assessed 0.25, a blank bonus.
+        e("DV3", "A.1", "4,25"), e("DV3", "A.2", 1.75), e("DV3", "B.1", "3.5", "0,25"),
+        e("DV3", "TR.2", "1,25"),
+    )
+    return RoundInput(bloc=bloc, scores=scores)
+
+
+def _header_row(ws, titles) -> int:
+    """1-based row holding every title of ``titles`` (compared exactly)."""
+    for row in ws.iter_rows():
+        values = [c.value for c in row]
+        if all(t in values for t in titles):
+            return row[0].row
+    raise AssertionError(f"{ws.title}: no header row with {titles}")
+
+
+def _columns(ws, row: int) -> dict[str, int]:
+    return {c.value: c.column for c in ws[row] if isinstance(c.value, str)}
+
+
+def _label_value(ws, label: str):
+    """Value of the cell right of the cell whose text folds to ``label``."""
+    for row in ws.iter_rows():
+        for c in row:
+            if isinstance(c.value, str) and fold(c.value) == fold(label):
+                return ws.cell(c.row, c.column + 1).value
+    raise AssertionError(f"{ws.title}: no label {label!r}")
+
+
+def _label_cell(ws, label: str):
+    for row in ws.iter_rows():
+        for c in row:
+            if isinstance(c.value, str) and fold(c.value) == fold(label):
+                return ws.cell(c.row, c.column + 1)
+    raise AssertionError(f"{ws.title}: no label {label!r}")
+
+
+def _unit_rows(ws) -> dict[str, int]:
+    """Criterion/section code → 1-based row below the unit sheet's header."""
+    header = _header_row(ws, L.UNIT_REQUIRED_COLUMNS)
+    rows = {}
+    for r in range(header + 1, ws.max_row + 1):
+        v = ws.cell(r, 1).value
+        if v is None:
+            break
+        rows[v] = r
+    return rows
+
+
+def _num(value) -> Decimal | None:
+    return None if value is None else Decimal(repr(value))
+
+
+def _dv_for(ws, coord: str):
+    found = [dv for dv in ws.data_validations.dataValidation if coord in dv.sqref]
+    assert len(found) == 1, f"{ws.title}!{coord}: {len(found)} validations"
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def ref_built(tmp_path_factory):
+    """The reference bloc with its data: built without result (live formulas in Tổng hợp)
+    and with the engine's result."""
+    from conftest import reference_folder
+    from thidua_xl.resources import reference_files
+
+    reference = reference_files(reference_folder())
+    data = _round(reference)
+    result = review(data)
+    folder = tmp_path_factory.mktemp("ref")
+    plain = build_workbook(data, folder / "khoi-2021.xlsx", now=NOW)
+    with_result = build_workbook(data, folder / "khoi-2021-ket-qua.xlsx", result=result, now=NOW)
+    return data, result, plain, with_result
+
+
+# ----------------------------------------------------------------------------- layout
+
+def test_config_rows_round_trip_is_exact():
+    """bloc → config rows → dict → bloc_from_dict gives the same Bloc (Decimals exact), for the
+    reference bloc and for one with step 0.25, a deduction cap, no deputy and documents."""
+    from conftest import reference_folder
+    from thidua_xl.resources import reference_files
+
+    for bloc in (load_bloc(reference_files(reference_folder())["bloc"]), load_bloc(SMALL)):
+        data = L.config_dict(L.config_rows(bloc), L.unit_rows(bloc), L.grade_rows(bloc),
+                             L.section_rows(bloc), L.criterion_rows(bloc))
+        assert bloc_from_dict(data, "Cấu hình") == bloc
+    small = load_bloc(SMALL)
+    rows = {k: v for k, v, _ in L.config_rows(small)}
+    assert rows["scoring.step"] == Decimal("0.25")
+    assert rows["scoring.deduction_cap"] == Decimal("3.75")
+    assert rows["bloc.deputy"] is None
+    assert rows["review.tie_break"] == "total, section:B"
+    assert rows["awards.emulation_flag.quota"] == "1:1; 10:2"
+    assert rows["awards.certificate_of_merit.rounding"] == "half_up"
+    assert rows["documents.legal_bases"] == ("Luật Thi đua, khen thưởng năm 2022\n"
+                                             "Nghị định số 98/2023/NĐ-CP")
+    assert rows["documents.office.phone"] == "0123"
+
+
+def test_config_dict_reads_cells_as_excel_gives_them():
+    """Floats from numeric cells, numbers where text was meant, blank cells, 'X' marks."""
+    data = L.config_dict(
+        [("bloc.year", 2024.0, None), ("scoring.step", 0.25, ""), ("bloc.deputy", None, ""),
+         ("scoring.deduction_cap", "  ", ""), ("awards.x.quota", "1:1 ; 10:2", ""),
+         ("bloc.name", "Khối\u200b A", ""), (None, "bỏ qua", "")],
+        [("DV1", "Một"), (None, None), (10.0, "Mười")],
+        [("A", "Tốt", 8.5)],
+        [("I", "Nhóm I", "Tiêu chí chuẩn", 6.5), ("T", "Thưởng", "điểm thưởng", 4.0)],
+        [("I.1", "I", "Dòng", 6.5, "X"), ("T.1", "T", "Thưởng", 4.0, None)])
+    assert data["bloc"] == {"year": 2024, "name": "Khối A"}
+    assert data["scoring"]["step"] == Decimal("0.25")
+    assert "deduction_cap" not in data["scoring"]
+    assert data["awards"]["x"]["quota"] == [{"min_units": 1, "count": 1},
+                                            {"min_units": 10, "count": 2}]
+    assert data["units"] == [{"code": "DV1", "name": "Một"}, {"code": "10", "name": "Mười"}]
+    assert data["scoring"]["grades"] == [{"code": "A", "name": "Tốt",
+                                          "min_total": Decimal("8.5")}]
+    assert [s["kind"] for s in data["sections"]] == ["standard", "bonus"]
+    assert [c["critical"] for c in data["criteria"]] == [True, False]
+
+
+def test_malformed_quota_text_names_the_key():
+    from thidua_xl.errors import BlocDefinitionError
+
+    with pytest.raises(BlocDefinitionError) as info:
+        L.config_dict([("awards.emulation_flag.quota", "1-1", "")], [], [])
+    assert info.value.where == "Cấu hình: awards.emulation_flag.quota"
+    assert "1:1; 10:2" in info.value.message
+
+
+# ----------------------------------------------------------------------------- structure
+
+def test_sheet_names_and_order(ref_built):
+    data, _, plain, _ = ref_built
+    wb = openpyxl.load_workbook(plain)
+    codes = [u.code for u in data.bloc.units]
+    assert wb.sheetnames == ["Hướng dẫn", "Tổng hợp", "Bình xét", *codes, "Tiêu chí", "Cấu hình"]
+    assert wb.sheetnames == L.sheet_order(data.bloc)
+    assert all(ws.sheet_state == "visible" for ws in wb.worksheets)
+
+
+def test_header_titles_exactly_as_bloc_format(ref_built):
+    data, _, plain, _ = ref_built
+    wb = openpyxl.load_workbook(plain)
+    for code in ("HNCT", "LHTCHN"):
+        ws = wb[code]
+        row = _header_row(ws, ["Mã", "Tiêu chí", "Điểm tối đa", "Tự chấm", "Khối chấm",
+                               "Minh chứng"])
+        assert [c.value for c in ws[row]] == ["Mã", "Tiêu chí", "Điểm tối đa", "Tự chấm",
+                                              "Khối chấm", "Điểm chính thức", "Minh chứng",
+                                              "Bắt buộc"]
+        # One row per criterion, keyed by its code in Mã (section rows between groups).
+        rows = _unit_rows(ws)
+        assert [k for k in rows if k in {c.code for c in data.bloc.criteria}] == \
+            [c.code for c in data.bloc.criteria]
+        assert [k for k in rows if k not in {c.code for c in data.bloc.criteria}] == \
+            [s.code for s in data.bloc.sections]
+        assert _label_value(ws, "Khối thi đua:") == data.bloc.name
+        assert _label_value(ws, "Năm:") == 2021
+        assert _label_value(ws, "Đơn vị:") == data.bloc.unit(code).name
+        assert _label_value(ws, "Mã đơn vị:") == code
+    review_ws = wb["Bình xét"]
+    row = _header_row(review_ws, ["Mã đơn vị", "Kỷ luật", "Phiếu Cờ thi đua", "Phiếu Bằng khen"])
+    assert [c.value for c in review_ws[row]][:5] == ["Mã đơn vị", "Tên đơn vị", "Kỷ luật",
+                                                     "Phiếu Cờ thi đua", "Phiếu Bằng khen"]
+    assert [review_ws.cell(r, 1).value for r in range(row + 1, row + 16)] == \
+        [u.code for u in data.bloc.units]
+    assert _label_value(review_ws, "Số thành viên có mặt") == 15
+    summary = wb["Tổng hợp"]
+    row = _header_row(summary, ["Mã đơn vị", "Tên đơn vị", "Tự chấm", "Tổng điểm", "Xếp hạng",
+                                "Xếp loại", "Đề nghị", "Lý do"])
+    assert [summary.cell(r, 1).value for r in range(row + 1, row + 16)] == \
+        [u.code for u in data.bloc.units]
+    for label in ("Trạng thái tính", "Chỉ tiêu Cờ thi đua", "Chỉ tiêu Bằng khen",
+                  "Trưởng khối năm sau", "Phó Trưởng khối năm sau", "Hội nghị đủ số thành viên",
+                  "Tính lúc", "Phiên bản thidua_xl", "Mã kiểm tra dữ liệu"):
+        _label_cell(summary, label)
+    crit = wb["Tiêu chí"]
+    _header_row(crit, ["Mã nhóm", "Tên nhóm", "Loại", "Điểm tối đa"])
+    _header_row(crit, ["Mã", "Nhóm", "Tiêu chí", "Điểm tối đa", "Bắt buộc"])
+    config = wb["Cấu hình"]
+    _header_row(config, ["Khóa", "Giá trị", "Ghi chú"])
+    _header_row(config, ["Mã đơn vị", "Tên đơn vị"])
+    _header_row(config, ["Mã xếp loại", "Tên xếp loại", "Điểm tối thiểu"])
+
+
+def test_input_cells_unlocked_everything_else_locked(ref_built):
+    data, _, plain, _ = ref_built
+    wb = openpyxl.load_workbook(plain)
+    ws = wb["HNCT"]
+    assert ws.protection.sheet is True
+    assert ws.protection.password is None          # the bloc sets no password
+    header = _header_row(ws, L.UNIT_REQUIRED_COLUMNS)
+    cols = _columns(ws, header)
+    inputs = {cols["Tự chấm"], cols["Khối chấm"], cols["Minh chứng"]}
+    crit_rows = {r for k, r in _unit_rows(ws).items() if k in {c.code for c in data.bloc.criteria}}
+    unlocked = {(c.row, c.column) for row in ws.iter_rows(max_col=12, max_row=ws.max_row + 3)
+                for c in row if c.protection.locked is False}
+    assert unlocked == {(r, col) for r in crit_rows for col in inputs}
+    for name in ("Tổng hợp", "Tiêu chí", "Cấu hình", "Hướng dẫn", "Bình xét"):
+        assert wb[name].protection.sheet is True, name
+    for name in ("Tổng hợp", "Tiêu chí", "Cấu hình", "Hướng dẫn"):
+        assert not any(c.protection.locked is False for row in wb[name].iter_rows()
+                       for c in row), name
+    # Bình xét: the conference values and the per-unit facts are the only inputs.
+    rv = wb["Bình xét"]
+    unlocked = {c.coordinate for row in rv.iter_rows() for c in row
+                if c.protection.locked is False and not isinstance(c, openpyxl.cell.MergedCell)}
+    header = _header_row(rv, ["Mã đơn vị", "Kỷ luật"])
+    expected = {f"C{r}" for r in range(L.REVIEW_CONFERENCE_ROW, L.REVIEW_CONFERENCE_ROW + 10)}
+    expected |= {f"{col}{r}" for col in "CDE" for r in range(header + 1, header + 16)}
+    assert unlocked == expected
+    assert fold(rv[f"B{L.REVIEW_CONFERENCE_ROW + 3}"].value) == fold("Số thành viên có mặt")
+
+
+def test_score_cells_have_decimal_validation_with_the_line_maximum(ref_built):
+    data, _, plain, _ = ref_built
+    ws = openpyxl.load_workbook(plain)["HKH"]
+    rows = _unit_rows(ws)
+    for crit in data.bloc.criteria:
+        for col in "DE":
+            dv = _dv_for(ws, f"{col}{rows[crit.code]}")
+            assert dv.type == "decimal" and dv.operator in (None, "between")  # default
+            assert Decimal(dv.formula1) == 0
+            assert Decimal(dv.formula2) == crit.max_points
+            assert dv.showErrorMessage and dv.errorStyle in (None, "stop")
+            assert dv.allow_blank
+            assert "từ 0 đến" in dv.error and "từ 0 đến" in dv.prompt
+    # Evidence and the computed columns carry no validation.
+    assert not [dv for dv in ws.data_validations.dataValidation
+                if any(str(r).startswith(("F", "G")) for r in dv.sqref.ranges)]
+
+
+def test_print_setup(ref_built):
+    _, _, plain, _ = ref_built
+    wb = openpyxl.load_workbook(plain)
+    for name in wb.sheetnames:
+        ws = wb[name]
+        assert ws.page_setup.paperSize == 9, name                  # A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage is True, name
+        # fit to 1 page wide (1 is the default, so the attribute may be omitted), any height
+        assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0, name
+        assert ws.print_area, name
+    ws = wb["HNCT"]
+    header = _header_row(ws, L.UNIT_REQUIRED_COLUMNS)
+    assert ws.print_title_rows == f"${header}:${header}"
+    assert ws.page_setup.orientation == "landscape"
+    last = _label_cell(ws, "Lý do").row
+    assert ws.print_area == f"'HNCT'!$A$1:$H${last}"
+    summary = wb["Tổng hợp"]
+    header = _header_row(summary, L.SUMMARY_REQUIRED_COLUMNS)
+    assert summary.print_title_rows == f"${header}:${header}"
+
+
+def test_chart_of_totals_by_unit(ref_built):
+    _, _, plain, _ = ref_built
+    with zipfile.ZipFile(plain) as zf:
+        chart = zf.read("xl/charts/chart1.xml").decode()
+        drawing_rels = zf.read("xl/drawings/_rels/drawing1.xml.rels").decode()
+        sheet2_rels = zf.read("xl/worksheets/_rels/sheet2.xml.rels").decode()
+    assert "<c:barChart>" in chart and '<c:barDir val="bar"/>' in chart
+    assert "<c:f>'Tổng hợp'!$A$14:$A$28</c:f>" in chart      # unit codes
+    assert "<c:f>'Tổng hợp'!$D$14:$D$28</c:f>" in chart      # Tổng điểm
+    assert "Tổng điểm thi đua năm 2021" in chart
+    assert "../charts/chart1.xml" in drawing_rels
+    assert "drawing1.xml" in sheet2_rels                      # on sheet 2 = Tổng hợp
+
+
+def test_nominee_rows_highlight_from_the_proposal_column(ref_built):
+    _, _, plain, _ = ref_built
+    ws = openpyxl.load_workbook(plain)["Tổng hợp"]
+    header = _header_row(ws, L.SUMMARY_REQUIRED_COLUMNS)
+    proposal = openpyxl.utils.get_column_letter(_columns(ws, header)["Đề nghị"])
+    rules = [(str(rng.sqref), r) for rng in ws.conditional_formatting for r in rng.rules]
+    assert len(rules) == 1
+    sqref, rule = rules[0]
+    assert sqref == f"A{header + 1}:J{header + 15}"
+    assert rule.type == "expression"
+    assert rule.formula == [f"LEN(TRIM(${proposal}{header + 1}))>0"]
+    assert rule.dxf.fill.bgColor.rgb.endswith("C6EFCE")
+
+
+# ----------------------------------------------------------------------------- values
+
+def test_data_fills_the_input_cells_exactly(ref_built):
+    data, _, plain, _ = ref_built
+    wb = openpyxl.load_workbook(plain)
+    ws = wb["HCTD"]
+    rows = _unit_rows(ws)
+    assert ws[f"D{rows['I.2']}"].value == 19.5
+    assert ws[f"E{rows['I.2']}"].value == 18.5
+    assert ws[f"G{rows['I.2']}"].value == "Báo cáo tổng kết năm 2021 của Hội"
+    assert ws[f"E{rows['I.1']}"].value is None
+    assert ws[f"F{rows['I.2']}"].value == \
+        f'=IF(AND(D{rows["I.2"]}="",E{rows["I.2"]}=""),"",IF(E{rows["I.2"]}="",' \
+        f'D{rows["I.2"]},E{rows["I.2"]}))'
+    entries = {(e.unit, e.criterion): e for e in data.scores}
+    for code in ("HNCT", "HNKT"):
+        sheet = wb[code]
+        for crit, row in _unit_rows(sheet).items():
+            e = entries.get((code, crit))
+            if e is None:
+                continue
+            assert _num(sheet[f"D{row}"].value) == (e.self_score and Decimal(e.self_score)), crit
+    rv = wb["Bình xét"]
+    header = _header_row(rv, ["Mã đơn vị", "Kỷ luật"])
+    table = {rv.cell(r, 1).value: [rv.cell(r, c).value for c in (3, 4, 5)]
+             for r in range(header + 1, header + 16)}
+    assert table["HDY"] == ["x", None, None]
+    assert table["HCTD"] == [None, 13, None]
+    assert table["HNCT"] == [None, None, 15]
+    assert _label_value(rv, "Ngày họp") == dt.datetime(2022, 1, 14)
+    assert _label_value(rv, "Địa điểm") == \
+        "Hội trường Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh"
+    for label, value in (("Số thành viên", 15), ("Số phiếu phát ra", 15),
+                         ("Số phiếu hợp lệ", 15)):
+        assert _label_value(rv, label) == value
+    assert _label_value(rv, "Chủ trì") is None
+
+
+def test_cached_totals_equal_the_engine(ref_built):
+    """Every formula's cached value (what Protected View shows) is the engine's number."""
+    data, result, plain, with_result = ref_built
+    for path in (plain, with_result):
+        wb = openpyxl.load_workbook(path, data_only=True)
+        for unit in result.units:
+            ws = wb[unit.code]
+            assert _num(_label_value(ws, "Tổng điểm")) == unit.total, unit.code
+            assert _num(_label_value(ws, "Tổng điểm tự chấm")) == unit.self_total, unit.code
+            rows = _unit_rows(ws)
+            for section, value in unit.section_totals.items():
+                assert _num(ws[f"F{rows[section]}"].value) == value, (unit.code, section)
+            for line in unit.lines:
+                assert _num(ws[f"F{rows[line.criterion]}"].value) == line.official
+    summary = openpyxl.load_workbook(plain, data_only=True)["Tổng hợp"]
+    header = _header_row(summary, L.SUMMARY_REQUIRED_COLUMNS)
+    for i, unit in enumerate(result.units, start=header + 1):
+        assert summary[f"A{i}"].value == unit.code
+        assert _num(summary[f"C{i}"].value) == unit.self_total
+        assert _num(summary[f"D{i}"].value) == unit.total
+    formulas = openpyxl.load_workbook(plain)["Tổng hợp"]
+    total_row = _label_cell(openpyxl.load_workbook(plain)["HNCT"], "Tổng điểm").row
+    assert formulas[f"D{header + 1}"].value == f"='HNCT'!$C${total_row}"
+
+
+def test_result_fills_summary_and_unit_result_blocks(ref_built, expected):
+    data, result, _, with_result = ref_built
+    wb = openpyxl.load_workbook(with_result)
+    summary = wb["Tổng hợp"]
+    header = _header_row(summary, L.SUMMARY_REQUIRED_COLUMNS)
+    cols = _columns(summary, header)
+    by_code = {u["code"]: u for u in expected["units"]}
+    short = {"emulation_flag": "Cờ thi đua", "certificate_of_merit": "Bằng khen", None: None}
+    for r in range(header + 1, header + 16):
+        code = summary.cell(r, 1).value
+        want = by_code[code]
+        assert summary.cell(r, cols["Tổng điểm"]).value == want["total"]
+        assert summary.cell(r, cols["Tự chấm"]).value == want["self_total"]
+        assert summary.cell(r, cols["Xếp hạng"]).value == want["rank"]
+        assert summary.cell(r, cols["Xếp loại"]).value == want["grade"]
+        assert summary.cell(r, cols["Đề nghị"]).value == short[want["award"]]
+        assert summary.cell(r, cols["Lý do"]).value == result.unit(code).reason
+    assert _label_value(summary, "Chỉ tiêu Cờ thi đua") == 2
+    assert _label_value(summary, "Chỉ tiêu Bằng khen") == 5
+    assert _label_value(summary, "Trưởng khối năm sau") == "Hội Nhà báo tỉnh (HNB)"
+    assert _label_value(summary, "Phó Trưởng khối năm sau") == \
+        "Hội Liên hiệp thanh niên Việt Nam tỉnh (HLHTN)"
+    assert _label_value(summary, "Hội nghị đủ số thành viên") == "Có"
+    assert _label_value(summary, "Trạng thái tính") == \
+        "Đã tính lúc 14/01/2022 10:30 — 15 đơn vị, 0 lỗi"
+    assert _label_value(summary, "Tính lúc") == "14/01/2022 10:30"
+    ws = wb["HNB"]
+    assert _label_value(ws, "Xếp hạng") == by_code["HNB"]["rank"]
+    assert _label_value(ws, "Xếp loại") == "HTXSNV"
+    assert _label_value(ws, "Đề nghị") == "Cờ thi đua"
+    assert _label_value(ws, "Lý do") == result.unit("HNB").reason
+    # Without a result the same cells wait for `thidua run`.
+    plain = openpyxl.load_workbook(ref_built[2])
+    assert _label_value(plain["Tổng hợp"], "Trạng thái tính") == "Chưa tính"
+    assert _label_value(plain["Tổng hợp"], "Chỉ tiêu Bằng khen") == 5
+    assert _label_value(plain["HNB"], "Xếp hạng") is None
+
+
+def test_small_bloc_caps_and_quarter_steps_cached(tmp_path):
+    data = _small_round()
+    result = review(data)
+    assert [u.total for u in result.units] == [Decimal("7.75"), 0, Decimal("5.0")]
+    assert [u.self_total for u in result.units] == [Decimal("8.25"), 0, Decimal("8.25")]
+    out = build_workbook(data, tmp_path / "nho.xlsx")
+    wb = openpyxl.load_workbook(out, data_only=True)
+    for unit in result.units:
+        assert _num(_label_value(wb[unit.code], "Tổng điểm")) == unit.total
+        assert _num(_label_value(wb[unit.code], "Tổng điểm tự chấm")) == unit.self_total
+    ws = openpyxl.load_workbook(out)["DV3"]
+    rows = _unit_rows(ws)
+    assert ws[f"D{rows['A.1']}"].value == 4.25           # "4,25" typed → the number
+    assert ws[f"E{rows['B.1']}"].value == 0.25
+    formula = _label_value(ws, "Tổng điểm")
+    s = {code: rows[code] for code in ("A", "B", "T", "TR")}
+    assert formula == (f"=ROUND(MAX(0,(F{s['A']}+F{s['B']})+MIN(F{s['T']},2.5)"
+                       f"-MIN(F{s['TR']},3.75)),6)")
+    assert _dv_for(ws, f"D{rows['A.2']}").formula2 == "2.25"
+
+
+def test_text_that_is_not_a_number_counts_zero(tmp_path):
+    bloc = load_bloc(SMALL)
+    data = _small_round(bloc)
+    data = RoundInput(bloc=bloc, scores=data.scores + (
+        ScoreEntry("DV1", "B.1", "ba phẩy hai lăm"),))
+    out = build_workbook(data, tmp_path / "sai.xlsx")
+    ws = openpyxl.load_workbook(out, data_only=True)["DV1"]
+    rows = _unit_rows(ws)
+    assert ws[f"D{rows['B.1']}"].value == "ba phẩy hai lăm"
+    assert _num(_label_value(ws, "Tổng điểm tự chấm")) == Decimal("5.0")  # 8.25 − 3.25
+
+
+# ----------------------------------------------------------------------------- LibreOffice
+
+def _assert_recalculated_totals(built: Path, result, tmp_path: Path) -> None:
+    office.require_soffice()
+    recalculated = office.recalc_xlsx(built, tmp_path / "lo")
+    wb = openpyxl.load_workbook(recalculated, data_only=True)
+    for unit in result.units:
+        ws = wb[unit.code]
+        assert _num(_label_value(ws, "Tổng điểm")) == unit.total, unit.code
+        assert _num(_label_value(ws, "Tổng điểm tự chấm")) == unit.self_total, unit.code
+    summary = wb["Tổng hợp"]
+    header = _header_row(summary, L.SUMMARY_REQUIRED_COLUMNS)
+    for i, unit in enumerate(result.units, start=header + 1):
+        assert _num(summary[f"D{i}"].value) == unit.total, unit.code
+
+
+def test_libreoffice_recalculation_gives_the_engine_totals(ref_built, tmp_path):
+    _, result, plain, _ = ref_built
+    _assert_recalculated_totals(plain, result, tmp_path)
+
+
+def test_libreoffice_recalculation_with_caps_and_quarter_steps(tmp_path):
+    data = _small_round()
+    out = build_workbook(data, tmp_path / "nho.xlsx")
+    _assert_recalculated_totals(out, review(data), tmp_path)
+
+
+# ----------------------------------------------------------------------------- files
+
+def test_refuses_to_overwrite_an_existing_file(tmp_path):
+    data = _small_round()
+    out = tmp_path / "so.xlsx"
+    out.write_bytes(b"old")
+    with pytest.raises(WorkbookError) as info:
+        build_workbook(data, out)
+    assert "đã tồn tại" in str(info.value)
+    assert out.read_bytes() == b"old"
+    build_workbook(data, out, overwrite=True)
+    assert openpyxl.load_workbook(out).sheetnames[0] == "Hướng dẫn"
+    backups = [p for p in tmp_path.iterdir() if ".backup-" in p.name]
+    assert len(backups) == 1 and backups[0].read_bytes() == b"old"
+
+
+def test_suffix_decides_macros(tmp_path):
+    data = _small_round()
+    with pytest.raises(ValueError):
+        build_workbook(data, tmp_path / "so.xls")
+    with pytest.raises(ValueError):
+        build_workbook(data, tmp_path / "so.xlsx", macros=True)
+    assert not (tmp_path / "so.xlsx").exists()
+    plain = build_workbook(data, tmp_path / "so2.xlsx")
+    with zipfile.ZipFile(plain) as zf:
+        assert "xl/vbaProject.bin" not in zf.namelist()
+
+
+def test_xlsm_has_project_and_buttons(tmp_path):
+    data = _small_round()
+    out = build_workbook(data, tmp_path / "so.xlsm")
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+        types = zf.read("[Content_Types].xml").decode()
+        vml = {n: zf.read(n).decode() for n in names if n.endswith(".vml")}
+    assert "xl/vbaProject.bin" in names
+    assert "application/vnd.ms-excel.sheet.macroEnabled.main+xml" in types
+    macros = sorted(m for text in vml.values() for m in
+                    __import__("re").findall(r"<x:FmlaMacro>\[0\]!(\w+)</x:FmlaMacro>", text))
+    assert macros == sorted(["TinhDiem", "XetKhenThuong", "XuatBaoCao", "GopFile",
+                             "KiemTraSheet", "KiemTraSheet", "KiemTraSheet"])
+    wb = openpyxl.load_workbook(out, keep_vba=True)
+    assert wb.sheetnames == [*L.sheet_order(data.bloc), "xlwings.conf"]
+    guide = " ".join(str(c.value) for row in wb["Hướng dẫn"].iter_rows() for c in row if c.value)
+    assert "“Tính điểm”" in guide and "“Kiểm tra sheet này”" in guide
+
+
+def test_password_protects_sheets_and_is_stored_nowhere(tmp_path):
+    import dataclasses
+
+    bloc = load_bloc(SMALL)
+    bloc = dataclasses.replace(bloc, workbook=WorkbookSettings(password="MatKhau#2024"))
+    out = build_workbook(_small_round(bloc), tmp_path / "khoa.xlsx")
+    wb = openpyxl.load_workbook(out)
+    assert all(ws.protection.sheet and ws.protection.password for ws in wb.worksheets)
+    with zipfile.ZipFile(out) as zf:
+        assert not any(b"MatKhau" in zf.read(n) for n in zf.namelist())
+
+
+def test_configuration_sheets_carry_the_whole_definition(tmp_path):
+    """Cấu hình + Tiêu chí read back cell by cell rebuild the Bloc exactly."""
+    bloc = load_bloc(SMALL)
+    out = build_workbook(_small_round(bloc), tmp_path / "so.xlsx")
+    wb = openpyxl.load_workbook(out)
+
+    def table(ws, titles):
+        row = _header_row(ws, titles)
+        cols = _columns(ws, row)
+        out = []
+        for r in range(row + 1, ws.max_row + 1):
+            if ws.cell(r, 1).value is None:
+                break
+            out.append(tuple(ws.cell(r, cols[t]).value for t in titles))
+        return out
+
+    config, crit = wb["Cấu hình"], wb["Tiêu chí"]
+    data = L.config_dict(table(config, L.CONFIG_COLUMNS), table(config, L.UNITS_COLUMNS),
+                         table(config, L.GRADES_COLUMNS), table(crit, L.SECTION_COLUMNS),
+                         table(crit, L.CRITERION_COLUMNS))
+    assert bloc_from_dict(data, "Cấu hình") == bloc
+    values = dict((k, v) for k, v, _ in table(config, L.CONFIG_COLUMNS))
+    assert values["scoring.step"] == 0.25 and values["review.quorum"] == "3/4"
+    kinds = [row[2] for row in table(crit, L.SECTION_COLUMNS)]
+    assert kinds == ["Tiêu chí chuẩn", "Tiêu chí chuẩn", "Điểm thưởng", "Điểm trừ"]
+    assert [row[4] for row in table(crit, L.CRITERION_COLUMNS)] == \
+        [None, "x", None, None, None, None, None]
+
+
+def test_fonts_are_times_new_roman(ref_built):
+    _, _, plain, _ = ref_built
+    wb = openpyxl.load_workbook(plain)
+    fonts = {c.font.name for ws in wb.worksheets for row in ws.iter_rows() for c in row
+             if c.value is not None}
+    assert fonts == {"Times New Roman"}
