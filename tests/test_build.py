@@ -586,3 +586,12 @@ def test_fonts_are_times_new_roman(ref_built):
     fonts = {c.font.name for ws in wb.worksheets for row in ws.iter_rows() for c in row
              if c.value is not None}
     assert fonts == {"Times New Roman"}
+
+
+def test_result_build_carries_the_input_checksum(ref_built):
+    write = pytest.importorskip("thidua_xl.workbook.write")
+    data, _, plain, with_result = ref_built
+    summary = openpyxl.load_workbook(with_result)["Tổng hợp"]
+    assert _label_value(summary, "Mã kiểm tra dữ liệu") == write.input_checksum(data)
+    assert _label_value(summary, "Phiên bản thidua_xl") == __import__("thidua_xl").__version__
+    assert _label_value(openpyxl.load_workbook(plain)["Tổng hợp"], "Mã kiểm tra dữ liệu") is None

@@ -370,9 +370,18 @@ def _write_unit(wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan, code: str,
 
 # ----------------------------------------------------------------------------- Tổng hợp
 
+def _checksum(data: RoundInput) -> str:
+    """`Mã kiểm tra dữ liệu` of the inputs, as `thidua run` stamps it (blank if unavailable)."""
+    try:
+        from .write import input_checksum
+    except ImportError:  # the writer is optional for building
+        return ""
+    return input_checksum(data)
+
+
 def _write_summary(ws: Any, wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan,
                    sheets: Mapping[str, _UnitSheet], result: ReviewResult | None,
-                   now: dt.datetime) -> None:
+                   now: dt.datetime, data: RoundInput) -> None:
     for col, width in enumerate(_SUMMARY_WIDTHS):
         ws.set_column(col, col, width)
     ws.write_string(L.SUMMARY_TITLE_ROW - 1, 0, L.summary_title(bloc), fm.title)
@@ -391,6 +400,7 @@ def _write_summary(ws: Any, wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan,
             L.LABEL_QUORUM: L.yes_no(result.quorum_ok),
             L.LABEL_COMPUTED_AT: f"{now:%d/%m/%Y %H:%M}",
             L.LABEL_VERSION: __version__,
+            L.LABEL_STAMP: _checksum(data),
         })
     for i, label in enumerate(labels):
         row = L.SUMMARY_LABEL_ROW - 1 + i
@@ -798,7 +808,7 @@ def workbook_bytes(data: RoundInput, *, result: ReviewResult | None = None,
     config_ws = wb.add_worksheet(L.CONFIG)
 
     _write_guide(guide, fm, bloc, macros)
-    _write_summary(summary, wb, fm, bloc, plan, sheets, result, now)
+    _write_summary(summary, wb, fm, bloc, plan, sheets, result, now, data)
     _write_review(review_ws, fm, bloc, data)
     _write_criteria(criteria_ws, fm, bloc)
     _write_config(config_ws, wb, fm, bloc)
