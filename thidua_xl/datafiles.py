@@ -30,6 +30,9 @@ else:  # pragma: no cover
 SCORE_COLUMNS = ("unit", "criterion", "self_score", "assessed_score", "evidence")
 REVIEW_COLUMNS = ("unit", "disciplined")
 TRUE_MARKS = {"x", "có", "co", "1", "true", "yes"}
+_EXTRA = "\0extra"  # key of the first surplus column of a row, "" when none
+_EXTRA_MESSAGE = ("dòng có nhiều cột hơn dòng tiêu đề — thường do dấu phẩy thập phân không "
+                  "đặt trong ngoặc kép (27,5); hãy viết 27.5 hoặc \"27,5\"")
 
 
 def _col(index: int) -> str:
@@ -66,8 +69,11 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> tuple[list[str], list[tu
         for line, values in enumerate(reader, start=2):
             if not any(normalize(v) for v in values):
                 continue
-            rows.append((line, {h: (values[i] if i < len(values) else "")
-                                for i, h in enumerate(header)}))
+            row = {h: (values[i] if i < len(values) else "") for i, h in enumerate(header)}
+            # More fields than titles: usually an unquoted decimal comma (27,5) that split
+            # one score into two columns; never drop them silently.
+            row[_EXTRA] = _col(len(header)) if len(values) > len(header) else ""
+            rows.append((line, row))
     except csv.Error as exc:
         raise DataFileError(f"không đọc được CSV ({exc})", str(path)) from None
     return header, rows
@@ -89,6 +95,9 @@ def load_scores(path: str | Path, bloc: Bloc) -> tuple[list[ScoreEntry], list[Da
     seen: dict[tuple[str, str], int] = {}
     for line, row in rows:
         unit, crit = normalize(row["unit"]), normalize(row["criterion"])
+        if row[_EXTRA] and unit in units:
+            errors.append(DataError(path.name, f"{row[_EXTRA]}{line}", _EXTRA_MESSAGE, unit))
+            continue
         if unit not in units:
             errors.append(DataError(path.name, f"{col['unit']}{line}",
                                     f"mã đơn vị “{unit}” không có trong khối"))
@@ -156,6 +165,8 @@ def load_review(path: str | Path, bloc: Bloc) -> tuple[dict[str, UnitFacts], lis
             errors.append(DataError(path.name, f"{_col(header.index('unit'))}{line}",
                                     f"mã đơn vị “{unit}” không có trong khối"))
             continue
+        if row[_EXTRA]:
+            errors.append(DataError(path.name, f"{row[_EXTRA]}{line}", _EXTRA_MESSAGE, unit))
         if unit in facts:
             errors.append(DataError(path.name, f"{_col(header.index('unit'))}{line}",
                                     f"đơn vị {unit} xuất hiện hai lần", unit))

@@ -150,7 +150,8 @@ class _Reader:
             return []
         if not isinstance(value, list):
             raise self.fail(key, "phải là một danh sách các bảng ([[…]])")
-        return [_Reader(item, f"[[{key}]] #{i}", self.source) for i, item in enumerate(value, 1)]
+        name = f"{self.path}.{key}" if self.path else key
+        return [_Reader(item, f"[[{name}]] #{i}", self.source) for i, item in enumerate(value, 1)]
 
 
 def bloc_from_dict(data: Mapping[str, Any], source: str = "bloc.toml") -> Bloc:
