@@ -12,6 +12,7 @@ cached result; blank when none was saved).
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Protocol, runtime_checkable
@@ -90,11 +91,16 @@ def _open_error(path: Path, exc: Exception) -> WorkbookError:
                          f"không đọc được ({exc}).", str(path))
 
 
+def _input(path: Path, data: bytes | None) -> Any:
+    return io.BytesIO(data) if data is not None else path
+
+
 class _OpenpyxlFormulas:
     """Formula cells of a file, found with one openpyxl read-only pass (lazily, once)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, data: bytes | None = None) -> None:
         self._path = path
+        self._data = data
         self._cells: dict[str, set[str]] | None = None
 
     def get(self, name: str) -> set[str]:
@@ -102,7 +108,8 @@ class _OpenpyxlFormulas:
             import openpyxl
 
             try:
-                wb = openpyxl.load_workbook(self._path, read_only=True, data_only=False)
+                wb = openpyxl.load_workbook(_input(self._path, self._data), read_only=True,
+                                            data_only=False)
             except Exception as exc:  # noqa: BLE001 — any parser failure = unreadable file
                 raise _open_error(self._path, exc) from exc
             try:
@@ -121,21 +128,25 @@ class _OpenpyxlFormulas:
 class CalamineSource:
     """Values read with python-calamine (fast, Rust); formula cells via one openpyxl pass.
 
+    ``data``: the file's bytes, already read (then ``path`` only names it in messages).
     Raises :class:`WorkbookError` (Vietnamese, naming the file) when the file cannot be opened.
     Cached formula results are read; a formula saved without a result reads as blank.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], data: bytes | None = None) -> None:
         import python_calamine as pc
 
         self.path = Path(path)
         try:
-            self._book = pc.CalamineWorkbook.from_path(str(self.path))
+            if data is not None:
+                self._book = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+            else:
+                self._book = pc.CalamineWorkbook.from_path(str(self.path))
             self._names = [m.name for m in self._book.sheets_metadata
                            if m.typ == pc.SheetTypeEnum.WorkSheet]
         except Exception as exc:  # noqa: BLE001 — calamine raises several unrelated types
             raise _open_error(self.path, exc) from exc
-        self._formulas = _OpenpyxlFormulas(self.path)
+        self._formulas = _OpenpyxlFormulas(self.path, data)
         self._cache: dict[str, list[list[Any]]] = {}
 
     def names(self) -> list[str]:
@@ -165,15 +176,15 @@ class CalamineSource:
 
 class OpenpyxlSource:
     """Values read with openpyxl (``data_only=True``: cached formula results); formula cells
-    from a second read-only pass.  Raises :class:`WorkbookError` when the file cannot be
-    opened."""
+    from a second read-only pass.  ``data``: the file's bytes, already read.  Raises
+    :class:`WorkbookError` when the file cannot be opened."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], data: bytes | None = None) -> None:
         import openpyxl
 
         self.path = Path(path)
         try:
-            wb = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            wb = openpyxl.load_workbook(_input(self.path, data), read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001
             raise _open_error(self.path, exc) from exc
         try:
@@ -186,7 +197,7 @@ class OpenpyxlSource:
                                           for r in rows]
         finally:
             wb.close()
-        self._formulas = _OpenpyxlFormulas(self.path)
+        self._formulas = _OpenpyxlFormulas(self.path, data)
 
     def names(self) -> list[str]:
         return list(self._sheets)
@@ -203,6 +214,6 @@ def _plain(value: Any) -> Any:
     return None if value == "" else value
 
 
-def open_source(path: str | os.PathLike[str]) -> SheetSource:
-    """The default source for a workbook file (python-calamine)."""
-    return CalamineSource(path)
+def open_source(path: str | os.PathLike[str], data: bytes | None = None) -> SheetSource:
+    """The default source for a workbook file (python-calamine); ``data``: its bytes if read."""
+    return CalamineSource(path, data)

@@ -1,0 +1,335 @@
+"""The `thidua` command line (click), a thin layer over :mod:`thidua_xl.actions`.
+
+Conventions every command follows:
+
+* help texts in Vietnamese, each ending with an example line (``Ví dụ: …``);
+* results on stdout (the report, the table, the JSON); diagnostics, progress and the
+  "đã ghi …" notes on stderr;
+* exit status 0 = all good, 1 = data errors found, 2 = usage or file errors (the highest one
+  wins when a folder holds several workbooks);
+* one place turns a :class:`~thidua_xl.errors.ThiduaError` into a clean one-line message
+  (:func:`error_message`, used by :class:`ThiduaGroup` and by the per-file loops);
+* output is UTF-8 on a Windows console and when redirected (:func:`_utf8_streams`).
+
+Adding a command: define a function decorated with ``@cli.command(...)`` (Vietnamese help
+ending with ``Ví dụ: …``) that returns nothing or calls ``ctx.exit(code)``; a ThiduaError it
+raises is reported by the group.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import click
+
+from . import __version__
+from .errors import ThiduaError
+from .numbers import format_points
+
+__all__ = ["cli", "main", "error_message", "EXIT_OK", "EXIT_DATA", "EXIT_USAGE"]
+
+EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
+
+CONTEXT_SETTINGS = {"max_content_width": 100}
+_help = click.help_option("-h", "--help", help="Hiện hướng dẫn này rồi thoát.")
+
+
+def error_message(exc: ThiduaError) -> str:
+    """The one-line message shown for a ThiduaError: ``Lỗi: <where>: <message>``."""
+    return f"Lỗi: {exc}"
+
+
+def _utf8_streams() -> None:
+    """Make stdout/stderr UTF-8 (errors replaced) when they are not, e.g. redirected on a
+    Windows machine whose code page is cp1252, so Vietnamese text never crashes a command."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(encoding="utf-8", errors="replace")
+            except (ValueError, OSError):  # pragma: no cover — a detached or odd stream
+                pass
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+class ThiduaGroup(click.Group):
+    """The `thidua` group: reports a ThiduaError raised by any command as one clean line on
+    stderr and exits with the error's ``exit_code`` (2 for file problems)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ThiduaError as exc:
+            _say(error_message(exc))
+            ctx.exit(getattr(exc, "exit_code", EXIT_USAGE))
+
+
+@click.group(cls=ThiduaGroup, context_settings=CONTEXT_SETTINGS)
+@_help
+@click.version_option(__version__, "--version", "-V", prog_name="thidua",
+                      message="%(prog)s %(version)s", help="In phiên bản rồi thoát.")
+def cli() -> None:
+    """thidua — tổng kết công tác thi đua, khen thưởng của Khối thi đua từ một sổ Excel
+    dùng chung: tạo sổ, kiểm tra, tính điểm, xếp hạng, xét khen thưởng, xuất dữ liệu.
+
+    Mã thoát: 0 không có lỗi, 1 dữ liệu có lỗi, 2 lỗi cách gọi lệnh hoặc lỗi tệp.
+
+    Ví dụ: thidua check khoi-2021.xlsx
+    """
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _workbooks(target: Path) -> list[Path]:
+    """A file as given, or the workbooks of a folder (owner files and backups skipped)."""
+    from .actions import workbook_files
+
+    if target.is_dir():
+        files = workbook_files(target)
+        if not files:
+            raise ThiduaError(f"Thư mục {target} không có sổ Excel (.xlsx, .xlsm) nào.",
+                              str(target))
+        return files
+    return [target]
+
+
+def _each(files: list[Path], label: str, work: Callable[[Path], int]) -> int:
+    """Run ``work`` on every file (progress bar on stderr when several), reporting a
+    ThiduaError per file without stopping; returns the highest exit status."""
+    status = EXIT_OK
+
+    def one(path: Path) -> None:
+        nonlocal status
+        try:
+            status = max(status, work(path))
+        except ThiduaError as exc:
+            _say(error_message(exc))
+            status = max(status, getattr(exc, "exit_code", EXIT_USAGE))
+
+    if len(files) == 1:
+        one(files[0])
+        return status
+    with click.progressbar(files, label=label, file=sys.stderr,
+                           item_show_func=lambda p: p.name if p else "") as bar:
+        for path in bar:
+            one(path)
+    return status
+
+
+def _table(rows: list[list[str]], header: list[str], right: Iterable[int] = ()) -> list[str]:
+    """Rows as aligned text columns (the last column is not padded)."""
+    right = set(right)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = []
+    for row in [header, *rows]:
+        cells = [c.rjust(widths[i]) if i in right else c.ljust(widths[i])
+                 for i, c in enumerate(row[:-1])]
+        lines.append("  ".join(cells + [row[-1]]).rstrip())
+    return lines
+
+
+def _result_lines(result: Any) -> list[str]:
+    """The readable result: one line per unit in rank order, then nominees and leaders."""
+    bloc = result.bloc
+    rows = []
+    for u in result.ranked():
+        award = bloc.award(u.award).short_name if u.award else ""
+        rows.append([u.code, str(u.rank) if u.rank is not None else "—",
+                     format_points(u.total, empty="—"), u.grade or "—", award or "—", u.reason])
+    lines = _table(rows, ["Đơn vị", "Hạng", "Tổng điểm", "Xếp loại", "Đề nghị", "Lý do"],
+                   right=(1, 2))
+    lines.append("")
+    for a in bloc.awards:
+        names = ", ".join(result.nominees.get(a.key, ())) or "(không có)"
+        lines.append(f"{a.short_name} ({result.quotas.get(a.key, 0)} chỉ tiêu): {names}")
+    lines.append(f"Trưởng khối năm sau: {result.next_leader or '(chưa xác định)'}; "
+                 f"Phó Trưởng khối năm sau: {result.next_deputy or '(chưa xác định)'}")
+    if result.ties:
+        lines.append("Bằng điểm chưa phân định ở: " + ", ".join(
+            bloc.award(k).short_name for k in result.unresolved_ties))
+    return lines
+
+
+# ----------------------------------------------------------------------------- new
+
+
+@cli.command("new", context_settings=CONTEXT_SETTINGS)
+@_help
+@click.argument("bloc_toml", metavar="KHOI.toml",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("out", metavar="SO.xlsx", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--scores", metavar="TỆP.csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Tệp điểm CSV (unit,criterion,self_score,assessed_score,evidence) để điền "
+                   "sẵn vào sổ. Ví dụ: --scores scores-2021.csv")
+@click.option("--review", metavar="TỆP.csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Tệp bình xét CSV (unit,disciplined,votes_…) để điền sẵn. "
+                   "Ví dụ: --review review-2021.csv")
+@click.option("--conference", metavar="TỆP.toml", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Tệp hội nghị TOML ([conference]) để điền sẵn. "
+                   "Ví dụ: --conference conference-2021.toml")
+@click.option("--force", is_flag=True,
+              help="Ghi đè nếu tệp sổ đã tồn tại (giữ bản sao lưu). Ví dụ: --force")
+def new_command(bloc_toml: Path, out: Path, scores: Path | None, review: Path | None,
+                conference: Path | None, force: bool) -> None:
+    """Tạo sổ Excel dùng chung của Khối từ tệp định nghĩa khối (TOML): mỗi đơn vị một sheet,
+    sheet Bình xét, Tổng hợp, Tiêu chí, Cấu hình. Đuôi .xlsm tạo sổ có nút lệnh (macro).
+
+    Ví dụ: thidua new khoi-2021.toml khoi-2021.xlsx --scores scores-2021.csv
+    """
+    from .actions import new_workbook
+
+    path = new_workbook(bloc_toml, out, scores=scores, review=review, conference=conference,
+                        overwrite=force)
+    _say(f"Đã tạo sổ {path}.")
+
+
+# ----------------------------------------------------------------------------- check
+
+
+@cli.command("check", context_settings=CONTEXT_SETTINGS)
+@_help
+@click.argument("target", metavar="TỆP|THƯ_MỤC",
+                type=click.Path(exists=True, path_type=Path))
+@click.pass_context
+def check_command(ctx: click.Context, target: Path) -> None:
+    """Kiểm tra sổ (hoặc mọi sổ .xlsx/.xlsm trong thư mục) mà không ghi gì: liệt kê từng lỗi
+    kèm tên sheet và ô (điểm không phải số, vượt điểm tối đa, sai bước chấm, chưa chấm, thiếu
+    hay trùng sheet đơn vị, sheet chép từ sổ năm trước…).
+
+    Ví dụ: thidua check khoi-2021.xlsx
+    """
+    from .actions import check_workbook
+
+    def work(path: Path) -> int:
+        report = check_workbook(path)
+        if report.ok:
+            click.echo(f"{path.name}: không có lỗi.")
+        else:
+            click.echo(f"{path.name}: {len(report.problems)} lỗi")
+            for line in report.lines():
+                click.echo(f"  {line}")
+            if report.blocking:
+                click.echo("  (thidua run sẽ không ghi kết quả vào sổ cho đến khi sửa các lỗi "
+                           "về cấu trúc sổ ở trên)")
+        return report.exit_code
+
+    ctx.exit(_each(_workbooks(target), "Đang kiểm tra", work))
+
+
+# ----------------------------------------------------------------------------- run
+
+
+@cli.command("run", context_settings=CONTEXT_SETTINGS)
+@_help
+@click.argument("target", metavar="TỆP|THƯ_MỤC",
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True,
+              help="In kết quả dạng JSON (định dạng máy đọc của bloc-format.md) ra stdout. "
+                   "Ví dụ: thidua run khoi-2021.xlsx --json")
+@click.option("--out", "out_dir", metavar="THƯ_MỤC",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Thư mục ghi bộ hồ sơ Word (biên bản, tờ trình, danh sách…). "
+                   "Ví dụ: --out ho-so-2021")
+@click.option("--force", is_flag=True,
+              help="Vẫn ghi khi còn tệp khóa ~$ do Excel bị tắt đột ngột để lại (hãy chắc "
+                   "chắn sổ không còn mở). Ví dụ: --force")
+@click.pass_context
+def run_command(ctx: click.Context, target: Path, as_json: bool, out_dir: Path | None,
+                force: bool) -> None:
+    """Tính điểm, xếp hạng, xếp loại, xét khen thưởng và chọn Trưởng khối năm sau, rồi ghi
+    kết quả vào sheet Tổng hợp và cuối mỗi sheet đơn vị (có bản sao lưu bên cạnh sổ). Sổ có
+    lỗi cấu trúc (thiếu sheet, sheet của năm khác…) thì không được ghi. Với thư mục: chạy mọi
+    sổ trong thư mục (JSON là một danh sách, mỗi phần tử thêm khóa "file").
+
+    Ví dụ: thidua run khoi-2021.xlsx --out ho-so-2021
+    """
+    from .actions import run_workbook
+
+    files = _workbooks(target)
+    outputs: list[dict] = []
+
+    def work(path: Path) -> int:
+        dossier_dir = None
+        if out_dir is not None:
+            dossier_dir = out_dir if len(files) == 1 else out_dir / path.stem
+        report = run_workbook(path, force=force, out_dir=dossier_dir)
+        if as_json:
+            data = report.to_json()
+            if target.is_dir():
+                data = {"file": path.name, **data}
+            outputs.append(data)
+        else:
+            if len(files) > 1:
+                click.echo(f"== {path.name} ==")
+            for line in _result_lines(report.result):
+                click.echo(line)
+        for problem in report.problems:
+            _say(f"{path.name}: {problem}")
+        if report.written:
+            note = f"Đã ghi kết quả vào {path.name}"
+            if report.backup is not None:
+                note += f" (bản sao lưu: {report.backup.name})"
+            _say(note + ".")
+        elif report.blocking:
+            _say(f"{path.name}: không ghi kết quả vì sổ có {len(report.blocking)} lỗi cấu trúc "
+                 "cần sửa trước (xem ở trên).")
+        for doc in report.dossier:
+            _say(f"Đã ghi {doc}.")
+        return report.exit_code
+
+    status = _each(files, "Đang tính", work)
+    if as_json and outputs:
+        payload: Any = outputs if target.is_dir() else outputs[0]
+        click.echo(jsonlib.dumps(payload, ensure_ascii=False, indent=1))
+    ctx.exit(status)
+
+
+# ----------------------------------------------------------------------------- export
+
+
+@cli.command("export", context_settings=CONTEXT_SETTINGS)
+@_help
+@click.argument("path", metavar="TỆP", type=click.Path(exists=True, dir_okay=False,
+                                                      path_type=Path))
+@click.option("--out", "out_dir", required=True, metavar="THƯ_MỤC",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Thư mục ghi các tệp xuất ra. Ví dụ: --out du-lieu-2021")
+@click.option("--force", is_flag=True,
+              help="Ghi đè các tệp cùng tên đã có trong thư mục. Ví dụ: --force")
+def export_command(path: Path, out_dir: Path, force: bool) -> None:
+    """Xuất dữ liệu trong sổ ra các tệp dùng chung: định nghĩa khối (TOML), điểm (CSV), bình
+    xét (CSV), hội nghị (TOML) — tạo lại được sổ bằng thidua new.
+
+    Ví dụ: thidua export khoi-2021.xlsx --out du-lieu-2021
+    """
+    from .actions import export_workbook
+
+    written = export_workbook(path, out_dir, overwrite=force)
+    for file in written.values():
+        _say(f"Đã ghi {file}.")
+
+
+# ----------------------------------------------------------------------------- entry point
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point (``thidua``): UTF-8 streams, then the click group; returns the
+    exit status (``argv`` defaults to the command line)."""
+    _utf8_streams()
+    try:
+        cli.main(args=argv, prog_name="thidua", standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else 1)
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
