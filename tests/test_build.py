@@ -15,7 +15,7 @@ import office
 from thidua_xl.datafiles import load_round
 from thidua_xl.definition import bloc_from_dict, load_bloc
 from thidua_xl.errors import WorkbookError
-from thidua_xl.model import Conference, RoundInput, ScoreEntry, UnitFacts, WorkbookSettings
+from thidua_xl.model import RoundInput, ScoreEntry, WorkbookSettings
 from thidua_xl.review import review
 from thidua_xl.text import fold
 from thidua_xl.workbook import layout as L
