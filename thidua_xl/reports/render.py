@@ -1,0 +1,446 @@
+"""Render the Word dossier with docxtpl, and optionally convert it to PDF with LibreOffice.
+
+Templates are looked up by file name, first in the user's folder (``templates=``), then in the
+shipped folder (:func:`thidua_xl.resources.templates_dir`).  Rendering uses Jinja2 with
+``StrictUndefined`` and autoescaping, so a misspelt variable or a broken tag raises
+:class:`~thidua_xl.errors.TemplateError` naming the template and the tag, and typed values
+with ``&``, ``<``, ``>`` or quotes come out as typed; line breaks in values become Word line
+breaks.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from lxml import etree
+
+from ..errors import TemplateError, ThiduaError
+from ..model import ReviewResult
+from ..resources import templates_dir
+from .context import build_context, chart_bars
+from .format import file_name
+
+
+@dataclass(frozen=True)
+class DocumentSpec:
+    """One document of the dossier: ``key``, the template's file name, the output file name
+    (without ``.docx``; ``{year}`` and, per unit, ``{code}`` filled in) and whether one
+    document is made per unit."""
+
+    key: str
+    template: str
+    output: str
+    per_unit: bool = False
+
+
+#: The dossier, in output order (issue 8; glossary: summary_report, minutes, proposal +
+#: nominee_list, score summary annex, score_card).
+DOCUMENTS: tuple[DocumentSpec, ...] = (
+    DocumentSpec("summary_report", "bao-cao-tong-ket.docx", "01 Bao cao tong ket {year}"),
+    DocumentSpec("minutes", "bien-ban-hoi-nghi.docx", "02 Bien ban hoi nghi {year}"),
+    DocumentSpec("proposal", "to-trinh-khen-thuong.docx",
+                 "03 To trinh de nghi khen thuong {year}"),
+    DocumentSpec("annex", "bang-tong-hop.docx", "04 Bang tong hop ket qua cham diem {year}"),
+    DocumentSpec("score_card", "phieu-cham-diem.docx", "Phieu cham diem - {code}",
+                 per_unit=True),
+)
+
+#: Seconds one LibreOffice conversion of the whole dossier may take.
+SOFFICE_TIMEOUT = 300
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def write_dossier(result: ReviewResult, out_dir: Path, *, templates: Path | None = None,
+                  pdf: bool = False) -> list[Path]:
+    """Render every document of the dossier into ``out_dir`` (created if missing).
+
+    ``templates``: a folder whose ``.docx`` files replace the shipped templates of the same
+    file name (see :data:`DOCUMENTS`).  ``pdf``: also convert each document to PDF with
+    LibreOffice.  Returns the written paths: the ``.docx`` files in :data:`DOCUMENTS` order
+    (score cards in member order), then the PDFs in the same order.  Existing files of the
+    same names are replaced.
+
+    Raises :class:`TemplateError` (template missing, not a .docx, undefined variable, broken
+    tag), :class:`~thidua_xl.errors.BlocDefinitionError` (bad ``[documents]`` table) or
+    :class:`ThiduaError` (folder not writable, file open in Word, LibreOffice missing or
+    failing).
+    """
+    out_dir = Path(out_dir)
+    context = build_context(result)
+    sources = {spec.key: resolve_template(spec.template, templates) for spec in DOCUMENTS}
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ThiduaError(f"Không tạo được thư mục kết quả ({exc.strerror}).",
+                          str(out_dir)) from None
+
+    written: list[Path] = []
+    year = result.bloc.year
+    env = make_environment()
+    for spec in DOCUMENTS:
+        source = sources[spec.key]
+        blob = _read_template(source)
+        if spec.per_unit:
+            for unit in sorted(context["units"], key=lambda u: _member_order(result, u)):
+                data = render_docx(blob, {**context, "unit": unit}, source, env)
+                written.append(_save(out_dir / f"{file_name(spec.output.format(year=year, code=unit['code']))}.docx", data))
+        else:
+            extra = {}
+            if spec.key == "summary_report":
+                extra["chart"] = _ChartSlot(chart_bars(result))
+            data = render_docx(blob, {**context, **extra}, source, env)
+            written.append(_save(out_dir / f"{file_name(spec.output.format(year=year))}.docx",
+                                 data))
+    if pdf:
+        written += convert_to_pdf(written, out_dir)
+    return written
+
+
+def resolve_template(name: str, templates: Path | None = None) -> Path:
+    """The template file to use: ``templates/name`` when that file exists, else the shipped
+    one.  Raises :class:`TemplateError` when ``templates`` is not a folder or neither exists."""
+    if templates is not None:
+        folder = Path(templates)
+        if not folder.is_dir():
+            raise TemplateError("Thư mục mẫu văn bản không tồn tại.", str(folder))
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    shipped = templates_dir() / name
+    if not shipped.is_file():
+        raise TemplateError(f"Thiếu mẫu văn bản “{name}” trong bản cài đặt.", str(shipped))
+    return shipped
+
+
+class _Environment(jinja2.Environment):
+    """Jinja2 environment that compiles each distinct source once.
+
+    docxtpl compiles every XML part (and every document property) with ``from_string`` on
+    each render; the score cards render one template once per unit, so the compiled
+    templates are kept (keyed by source text and thus exact).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(undefined=jinja2.StrictUndefined, autoescape=True)
+        self._compiled: dict[str, jinja2.Template] = {}
+
+    def from_string(self, source, globals=None, template_class=None):  # noqa: A002
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        compiled = self._compiled.get(source)
+        if compiled is None:
+            compiled = self._compiled[source] = super().from_string(source)
+        return compiled
+
+
+def make_environment() -> jinja2.Environment:
+    """The Jinja2 environment of a dossier: undefined names fail (``StrictUndefined``),
+    values are XML-escaped (``autoescape``), each distinct template part compiled once."""
+    return _Environment()
+
+
+def render_docx(template: bytes, context: dict[str, Any], source: Path | str,
+                env: jinja2.Environment | None = None) -> bytes:
+    """Render one template (``.docx`` bytes) with ``context``; return the ``.docx`` bytes.
+
+    ``context["chart"]`` may be a :class:`_ChartSlot`, drawn here only if the template uses
+    ``chart``.  ``env`` defaults to :func:`make_environment` (pass one to share compiled
+    parts between renders of the same template).  Raises :class:`TemplateError` naming
+    ``source`` and the failing tag.
+    """
+    from docxtpl import DocxTemplate, InlineImage
+
+    where = str(source)
+    try:
+        tpl = DocxTemplate(io.BytesIO(template))
+        tpl.init_docx()
+    except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
+        raise TemplateError(f"Không đọc được mẫu văn bản: không phải tệp Word .docx hợp lệ "
+                            f"({exc}).", where) from None
+    if isinstance(context.get("chart"), _ChartSlot) and "chart" in tpl.get_xml():
+        from docx.shared import Mm
+        context = {**context, "chart": InlineImage(tpl, io.BytesIO(context["chart"].png()),
+                                                   width=Mm(160))}
+    try:
+        tpl.render(context, env or make_environment(), autoescape=True)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(_syntax_message(tpl, exc), where) from None
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(_undefined_message(tpl, exc), where) from None
+    except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError,
+            IndexError, etree.XMLSyntaxError) as exc:
+        raise TemplateError(f"Không điền được mẫu văn bản: {exc}.", where) from None
+    _fit_tables(tpl.docx)
+    out = io.BytesIO()
+    tpl.save(out)
+    return out.getvalue()
+
+
+class _ChartSlot:
+    """The report's chart, drawn only when the report is rendered (matplotlib is slow to
+    import, so the other documents never pay for it)."""
+
+    def __init__(self, bars):
+        self.bars = bars
+
+    def png(self) -> bytes:
+        from .chart import bar_chart_png
+        return bar_chart_png(self.bars)
+
+
+# ---------------------------------------------------------------------------------------------
+# Error messages naming the tag
+
+
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+
+
+def _template_text(tpl) -> list[str]:
+    """The template's paragraphs as plain text (body, headers and footers), tags included."""
+    from docx.oxml.ns import qn
+
+    paragraphs = []
+    parts = [tpl.docx.element.body]
+    for rel in tpl.docx.part.rels.values():
+        if rel.reltype.endswith(("/header", "/footer")):
+            parts.append(etree.fromstring(rel.target_part.blob))
+    for part in parts:
+        for p in part.iter(qn("w:p")):
+            paragraphs.append("".join(t.text or "" for t in p.iter(qn("w:t"))))
+    return paragraphs
+
+
+def _tags(tpl) -> list[str]:
+    return [m.group(0) for text in _template_text(tpl) for m in _TAG.finditer(text)]
+
+
+_BLOCKS = {"for", "if", "macro", "call", "filter", "with", "block", "raw"}
+
+
+def _unclosed(tags: list[str]) -> str | None:
+    """The innermost block tag left open (``{%p for u in units %}`` without its endfor)."""
+    stack: list[tuple[str, str]] = []
+    for tag in tags:
+        m = re.match(r"\{%-?\s*(?:(?:p|tr|tc|r)\s+)?(\w+)", tag)
+        if not m:
+            continue
+        word = m.group(1)
+        if word in _BLOCKS:
+            stack.append((word, tag))
+        elif word.startswith("end") and stack and stack[-1][0] == word[3:]:
+            stack.pop()
+    return stack[-1][1] if stack else None
+
+
+def _syntax_message(tpl, exc: jinja2.TemplateSyntaxError) -> str:
+    tags = _tags(tpl)
+    detail = exc.message or str(exc)
+    culprit = None
+    if "Unexpected end of template" in detail:
+        culprit = _unclosed(tags)
+    if culprit is None:
+        for tag in tags:
+            try:
+                jinja2.Environment().parse(_as_standalone(tag))
+            except jinja2.TemplateSyntaxError:
+                culprit = tag
+                break
+    if culprit is None:
+        near = " ".join(re.sub(r"<[^>]+>", "", line) for line in
+                        getattr(exc, "docx_context", []) or []).strip()
+        culprit = near[:120] or "?"
+    return f"lỗi cú pháp ở thẻ “{culprit}” ({detail})."
+
+
+def _as_standalone(tag: str) -> str:
+    """A tag as a complete template, so it can be checked on its own: blocks get a matching
+    end tag (``{% for x in y %}`` → ``{% for x in y %}{% endfor %}``), docxtpl prefixes go."""
+    text = re.sub(r"^\{%(-?)\s*(p|tr|tc|r)\s", r"{%\1 ", tag)
+    text = re.sub(r"^\{\{\s*(p|tr|tc|r)\s", "{{ ", text)
+    m = re.match(r"\{%-?\s*(\w+)", text)
+    if not m:
+        return text
+    word = m.group(1)
+    if word in _BLOCKS:
+        return text + "{% end" + word + " %}"
+    if word in ("else", "elif"):
+        return "{% if x %}" + text + "{% endif %}"
+    if word.startswith("end") and word[3:] in _BLOCKS:
+        opener = {"for": "{% for x in y %}", "if": "{% if x %}"}.get(word[3:], "")
+        return opener + text if opener else text
+    return text
+
+
+def _undefined_message(tpl, exc: jinja2.UndefinedError) -> str:
+    detail = str(exc.message or exc)
+    m = re.search(r"has no attribute '([^']+)'|'([^']+)' is undefined", detail)
+    name = (m.group(1) or m.group(2)) if m else None
+    culprit = None
+    if name:
+        word = re.compile(rf"(?<![\w.]){re.escape(name)}\b|\.{re.escape(name)}\b")
+        culprit = next((t for t in _tags(tpl) if word.search(t)), None)
+    shown = f"thẻ “{culprit}”" if culprit else f"biến “{name or '?'}”"
+    return (f"{shown} dùng tên “{name or '?'}” không có trong dữ liệu ({detail}); xem danh sách "
+            f"biến của mẫu (thidua_xl.reports.template_variables).")
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables whose columns were repeated with {%tc for %}
+
+
+def _fit_tables(document) -> None:
+    """Make each table's grid match its widest row and fit the text width.
+
+    docxtpl's column loops add cells but share the old grid width out evenly; Word and
+    LibreOffice then draw columns of the wrong widths.  The cells keep the widths the
+    template gave them, so the grid is rebuilt from them (scaled down if the row is wider
+    than the page's text width).
+    """
+    section = document.sections[-1]
+    limit = section.page_width - section.left_margin - section.right_margin   # EMU
+    limit_twips = int(limit / 635)
+    for tbl in document.element.body.iter(f"{_W}tbl"):
+        grid = tbl.find(f"{_W}tblGrid")
+        rows = tbl.findall(f"{_W}tr")
+        if grid is None or not rows:
+            continue
+        widths = None
+        for row in rows:
+            cells = row.findall(f"{_W}tc")
+            row_widths = [_cell_width(c) for c in cells]
+            if any(w is None or span != 1 for w, span in row_widths):
+                continue
+            if widths is None or len(row_widths) > len(widths):
+                widths = [w for w, _ in row_widths]
+        cols = grid.findall(f"{_W}gridCol")
+        if widths is None or [int(c.get(f"{_W}w", "0")) for c in cols] == widths:
+            continue
+        scale = min(1.0, limit_twips / sum(widths)) if sum(widths) else 1.0
+        widths = [int(w * scale) for w in widths]
+        for col in cols:
+            grid.remove(col)
+        for w in widths:
+            etree.SubElement(grid, f"{_W}gridCol", {f"{_W}w": str(w)})
+        for row in rows:
+            index = 0
+            for cell in row.findall(f"{_W}tc"):
+                _, span = _cell_width(cell)
+                tcw = cell.find(f"{_W}tcPr/{_W}tcW")
+                if tcw is not None and index + span <= len(widths):
+                    tcw.set(f"{_W}w", str(sum(widths[index:index + span])))
+                    tcw.set(f"{_W}type", "dxa")
+                index += span
+
+
+def _cell_width(cell) -> tuple[int | None, int]:
+    tcpr = cell.find(f"{_W}tcPr")
+    if tcpr is None:
+        return None, 1
+    span_el = tcpr.find(f"{_W}gridSpan")
+    span = int(span_el.get(f"{_W}val")) if span_el is not None else 1
+    tcw = tcpr.find(f"{_W}tcW")
+    if tcw is None or tcw.get(f"{_W}type") not in (None, "dxa"):
+        return None, span
+    return int(tcw.get(f"{_W}w")), span
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+
+
+def _member_order(result: ReviewResult, unit: dict) -> int:
+    return [u.code for u in result.bloc.units].index(unit["code"])
+
+
+def _read_template(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise TemplateError(f"Không đọc được mẫu văn bản ({exc.strerror}).", str(path)) from None
+
+
+def _save(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file, so a failure never leaves a
+    half-written document; refuse a document open in Word."""
+    from ..safefile import owner_file
+
+    lock = owner_file(path)
+    if lock is not None:
+        raise ThiduaError("Tệp đang mở trong Word hoặc LibreOffice; hãy đóng tệp rồi chạy lại.",
+                          str(path))
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ThiduaError(f"Không ghi được tệp ({exc.strerror}); tệp có thể đang mở trong "
+                          "Word.", str(path)) from None
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# PDF
+
+
+_SOFFICE_PLACES = (
+    r"C:\Program Files\LibreOffice\program\soffice.exe",
+    r"C:\Program Files (x86)\LibreOffice\program\soffice.exe",
+    "/Applications/LibreOffice.app/Contents/MacOS/soffice",
+)
+
+
+def find_soffice() -> str | None:
+    """The LibreOffice command: ``soffice`` or ``libreoffice`` on PATH, else the usual
+    install places on Windows and macOS; ``None`` when not installed."""
+    for name in ("soffice", "libreoffice"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return next((p for p in _SOFFICE_PLACES if Path(p).is_file()), None)
+
+
+def convert_to_pdf(docs: list[Path], out_dir: Path) -> list[Path]:
+    """Convert ``.docx`` files to PDF in ``out_dir`` with one LibreOffice run (its own
+    temporary profile, so it never collides with an open LibreOffice or another run).
+
+    Returns the PDF paths in the order of ``docs``.  Raises :class:`ThiduaError` when
+    LibreOffice is not installed, fails, or times out.
+    """
+    soffice = find_soffice()
+    if soffice is None:
+        raise ThiduaError("Không tìm thấy LibreOffice (lệnh soffice) nên không chuyển được sang "
+                          "PDF. Hãy cài LibreOffice (https://www.libreoffice.org) hoặc bỏ tùy "
+                          "chọn PDF; các tệp Word đã được tạo.")
+    pdfs = [out_dir / f"{doc.stem}.pdf" for doc in docs]
+    for stale in pdfs:              # so an old PDF is never taken for a new one
+        stale.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="thidua-lo-") as profile:
+        command = [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
+                   "--norestore", "--nologo", "--convert-to", "pdf", "--outdir", str(out_dir),
+                   *map(str, docs)]
+        try:
+            run = subprocess.run(command, capture_output=True, text=True,
+                                 timeout=SOFFICE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise ThiduaError(f"LibreOffice không chuyển xong sang PDF sau {SOFFICE_TIMEOUT} "
+                              "giây.", str(out_dir)) from None
+        except OSError as exc:
+            raise ThiduaError(f"Không chạy được LibreOffice ({exc.strerror}).", soffice) from None
+    missing = [p.name for p in pdfs if not p.is_file()]
+    if run.returncode != 0 or missing:
+        detail = (run.stderr or run.stdout).strip().splitlines()[-1:] or [""]
+        raise ThiduaError(f"LibreOffice không tạo được PDF cho {', '.join(missing) or 'tệp'} "
+                          f"(mã lỗi {run.returncode}) {detail[0]}".rstrip() + ".", str(out_dir))
+    return pdfs
