@@ -203,7 +203,8 @@ def _print_setup(ws: Any, last_row: int, last_col: int, *, landscape: bool,
     else:
         ws.set_portrait()
     ws.fit_to_pages(1, 0)            # fit to width, as many pages tall as needed
-    ws.print_area(0, 0, last_row, last_col)
+    if last_row > (header_row or 0):
+        ws.print_area(0, 0, last_row, last_col)
     if header_row is not None:
         ws.repeat_rows(header_row)
     ws.set_margins(left=0.5, right=0.4, top=0.6, bottom=0.6)
@@ -646,6 +647,16 @@ def _write_criteria(ws: Any, fm: _Formats, bloc: Bloc) -> None:
     _protect(ws, bloc)
 
 
+def _write_collect_log(ws: Any, fm: _Formats, bloc: Bloc) -> None:
+    # Written only by `thidua collect` (cell patches below the header), never typed into.
+    for col, (title, width) in enumerate(zip(L.COLLECT_LOG_COLUMNS, (20, 50, 12, 14, 90))):
+        ws.set_column(col, col, width)
+        ws.write_string(L.COLLECT_LOG_HEADER_ROW - 1, col, title, fm.header)
+    ws.freeze_panes(L.COLLECT_LOG_HEADER_ROW, 0)
+    _print_setup(ws, 0, len(L.COLLECT_LOG_COLUMNS) - 1, landscape=True, header_row=0)
+    _protect(ws, bloc)
+
+
 def _write_config(ws: Any, wb: Any, fm: _Formats, bloc: Bloc) -> None:
     ws.set_column(0, 0, 36)
     ws.set_column(1, 1, 46)
@@ -806,12 +817,14 @@ def workbook_bytes(data: RoundInput, *, result: ReviewResult | None = None,
                                         entries.get(unit.code, {}), res)
     criteria_ws = wb.add_worksheet(L.CRITERIA)
     config_ws = wb.add_worksheet(L.CONFIG)
+    log_ws = wb.add_worksheet(L.COLLECT_LOG)
 
     _write_guide(guide, fm, bloc, macros)
     _write_summary(summary, wb, fm, bloc, plan, sheets, result, now, data)
     _write_review(review_ws, fm, bloc, data)
     _write_criteria(criteria_ws, fm, bloc)
     _write_config(config_ws, wb, fm, bloc)
+    _write_collect_log(log_ws, fm, bloc)
     guide.activate()
 
     if macros:

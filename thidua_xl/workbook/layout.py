@@ -32,8 +32,12 @@ SUMMARY = "Tổng hợp"
 REVIEW = "Bình xét"
 CRITERIA = "Tiêu chí"
 CONFIG = "Cấu hình"
-COLLECT_LOG = "Nhật ký gộp"      # created later by `thidua collect`; name reserved here
+COLLECT_LOG = "Nhật ký gộp"      # log of `thidua collect`: one row per returned file
 XLWINGS_CONF = "xlwings.conf"    # added (hidden, last) by thidua_xl.vba.install
+
+#: Header (row 1) of the collection log; `thidua collect` appends a row per file below it.
+COLLECT_LOG_COLUMNS = ("Thời gian", "Tệp", "Đơn vị", "Số ô thay đổi", "Vấn đề")
+COLLECT_LOG_HEADER_ROW = 1
 
 #: Sheet names that can never be a unit code's sheet (besides the unit codes themselves).
 FIXED_SHEETS = (GUIDE, SUMMARY, REVIEW, CRITERIA, CONFIG, COLLECT_LOG, XLWINGS_CONF)
@@ -41,9 +45,9 @@ FIXED_SHEETS = (GUIDE, SUMMARY, REVIEW, CRITERIA, CONFIG, COLLECT_LOG, XLWINGS_C
 
 def sheet_order(bloc: Bloc) -> list[str]:
     """Sheet names of a new workbook, in order: Hướng dẫn, Tổng hợp, Bình xét, one sheet per
-    unit (member order, named by the unit code), Tiêu chí, Cấu hình.  (``xlwings.conf`` is
-    appended by the macro installer; ``Nhật ký gộp`` by the collector.)"""
-    return [GUIDE, SUMMARY, REVIEW, *(u.code for u in bloc.units), CRITERIA, CONFIG]
+    unit (member order, named by the unit code), Tiêu chí, Cấu hình, Nhật ký gộp.
+    (``xlwings.conf`` is appended by the macro installer.)"""
+    return [GUIDE, SUMMARY, REVIEW, *(u.code for u in bloc.units), CRITERIA, CONFIG, COLLECT_LOG]
 
 
 # ----------------------------------------------------------------------------- unit sheet
