@@ -228,37 +228,58 @@ def _tags(tpl) -> list[str]:
 _BLOCKS = {"for", "if", "macro", "call", "filter", "with", "block", "raw"}
 
 
-def _unclosed(tags: list[str]) -> str | None:
-    """The innermost block tag left open (``{%p for u in units %}`` without its endfor)."""
+def _block_word(tag: str) -> str | None:
+    # docxtpl's prefixes touch the brace: {%p …, {%tr …, {%tc …, {{r … (a space before
+    # them makes an ordinary tag, e.g. {{ r }} is the variable r).
+    m = re.match(r"\{%-?(?:(?:p|tr|tc|r)\s+)?\s*(\w+)", tag)
+    return m.group(1) if m else None
+
+
+def _unbalanced(tags: list[str]) -> str | None:
+    """An end tag without its opening tag, else the innermost block left open
+    (``{%p for u in units %}`` without its ``{%p endfor %}``)."""
     stack: list[tuple[str, str]] = []
     for tag in tags:
-        m = re.match(r"\{%-?\s*(?:(?:p|tr|tc|r)\s+)?(\w+)", tag)
-        if not m:
-            continue
-        word = m.group(1)
+        word = _block_word(tag)
         if word in _BLOCKS:
             stack.append((word, tag))
-        elif word.startswith("end") and stack and stack[-1][0] == word[3:]:
+        elif word and word.startswith("end") and word[3:] in _BLOCKS:
+            if not stack or stack[-1][0] != word[3:]:
+                return tag
             stack.pop()
     return stack[-1][1] if stack else None
 
 
-def _syntax_message(tpl, exc: jinja2.TemplateSyntaxError) -> str:
-    tags = _tags(tpl)
-    detail = exc.message or str(exc)
-    culprit = None
-    if "Unexpected end of template" in detail:
-        culprit = _unclosed(tags)
-    if culprit is None:
-        for tag in tags:
+def _bad_tag(paragraphs: list[str]) -> str | None:
+    """The first tag that is wrong on its own, in document order: a tag that does not
+    compile (bad expression, unknown filter) or an opening ``{{``/``{%`` never closed in its
+    paragraph."""
+    checker = jinja2.Environment()
+    for text in paragraphs:
+        for m in _TAG.finditer(text):
             try:
-                jinja2.Environment().parse(_as_standalone(tag))
+                checker.from_string(_as_standalone(m.group(0)))
             except jinja2.TemplateSyntaxError:
-                culprit = tag
-                break
+                return m.group(0)
+        rest = _TAG.sub(" ", text)
+        opener = re.search(r"\{[{%#]", rest)
+        if opener:
+            return rest[opener.start():opener.start() + 60].strip()
+    return None
+
+
+def _syntax_message(tpl, exc: jinja2.TemplateSyntaxError) -> str:
+    detail = exc.message or str(exc)
+    culprit = _bad_tag(_template_text(tpl))
     if culprit is None:
-        near = " ".join(re.sub(r"<[^>]+>", "", line) for line in
-                        getattr(exc, "docx_context", []) or []).strip()
+        culprit = _unbalanced(_tags(tpl))
+        word = _block_word(culprit) if culprit else None
+        if word in _BLOCKS:
+            return f"thẻ “{culprit}” thiếu thẻ đóng “{{% end{word} %}}” ({detail})."
+        if word:
+            return f"thẻ “{culprit}” không có thẻ mở tương ứng ({detail})."
+    if culprit is None:
+        near = " ".join(getattr(exc, "docx_context", None) or []).strip()
         culprit = near[:120] or "?"
     return f"lỗi cú pháp ở thẻ “{culprit}” ({detail})."
 
@@ -266,19 +287,16 @@ def _syntax_message(tpl, exc: jinja2.TemplateSyntaxError) -> str:
 def _as_standalone(tag: str) -> str:
     """A tag as a complete template, so it can be checked on its own: blocks get a matching
     end tag (``{% for x in y %}`` → ``{% for x in y %}{% endfor %}``), docxtpl prefixes go."""
-    text = re.sub(r"^\{%(-?)\s*(p|tr|tc|r)\s", r"{%\1 ", tag)
-    text = re.sub(r"^\{\{\s*(p|tr|tc|r)\s", "{{ ", text)
-    m = re.match(r"\{%-?\s*(\w+)", text)
-    if not m:
-        return text
-    word = m.group(1)
+    text = re.sub(r"^\{%(-?)(p|tr|tc|r)\s", r"{%\1 ", tag)
+    text = re.sub(r"^\{\{(p|tr|tc|r)\s", "{{ ", text)
+    word = _block_word(text)
     if word in _BLOCKS:
         return text + "{% end" + word + " %}"
     if word in ("else", "elif"):
         return "{% if x %}" + text + "{% endif %}"
-    if word.startswith("end") and word[3:] in _BLOCKS:
-        opener = {"for": "{% for x in y %}", "if": "{% if x %}"}.get(word[3:], "")
-        return opener + text if opener else text
+    if word and word.startswith("end") and word[3:] in _BLOCKS:
+        return "{% " + word[3:] + " x %}" + text if word[3:] == "if" else \
+            ("{% for x in y %}" + text if word[3:] == "for" else text)
     return text
 
 

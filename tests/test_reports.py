@@ -1,0 +1,577 @@
+"""The Word dossier (issue 8): rendered from the reference bloc, read back with python-docx.
+
+The reference outcome (rules.md §11): flags HNB, HCTD; certificates HNCT, HKH, LHH, LMHTX, HLG;
+next leader HNB (Hội Nhà báo tỉnh), deputy HLHTN; HNB 106,0 points.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import re
+import subprocess
+import sys
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import docx
+import pytest
+from docx.enum.section import WD_ORIENT
+from docx.oxml.ns import qn
+
+from conftest import REPO_ROOT, reference_folder
+from reports.helpers import (FONT, SLOTS, document_xml, effective_fonts, find_table, lines,
+                             table_rows)
+from thidua_xl.datafiles import load_round
+from thidua_xl.errors import BlocDefinitionError, TemplateError, ThiduaError
+from thidua_xl.model import RoundInput
+from thidua_xl.reports import build_context, template_variables, write_dossier
+from thidua_xl.reports import render as render_module
+from thidua_xl.reports.format import (clean_text, count_text, date_text, file_name, percent,
+                                      place_date, signed_points)
+from thidua_xl.resources import reference_files, templates_dir
+from thidua_xl.review import review
+
+MAIN = ["01 Bao cao tong ket 2021.docx", "02 Bien ban hoi nghi 2021.docx",
+        "03 To trinh de nghi khen thuong 2021.docx",
+        "04 Bang tong hop ket qua cham diem 2021.docx"]
+MEMBERS = ["HNCT", "HCTD", "LMHTX", "HKH", "HNM", "HLG", "HNB", "HDY", "HLHTN", "HNNCDDC",
+           "HNKT", "HVHNT", "HCTNXP", "LHH", "LHTCHN"]
+CARDS = [f"Phieu cham diem - {code}.docx" for code in MEMBERS]
+FLAG_LINE = ("Đã có thành tích xuất sắc trong công tác, dẫn đầu phong trào thi đua Khối các tổ "
+             "chức Hội đặc thù tỉnh năm 2021")
+CERT_LINE = "Đã có thành tích xuất sắc trong công tác năm 2021"
+
+
+def reference_round() -> RoundInput:
+    files = reference_files(reference_folder())
+    return load_round(files["bloc"], files["scores"], files["review"], files["conference"])
+
+
+@pytest.fixture(scope="module")
+def result():
+    return review(reference_round())
+
+
+@pytest.fixture(scope="module")
+def dossier(result, tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("dossier")
+    paths = write_dossier(result, out)
+    return {p.name: p for p in paths}
+
+
+def rerender(tmp_path: Path, data: RoundInput, **kwargs) -> dict[str, Path]:
+    return {p.name: p for p in write_dossier(review(data), tmp_path / "out", **kwargs)}
+
+
+def with_documents(data: RoundInput, **documents) -> RoundInput:
+    return dataclasses.replace(data, bloc=dataclasses.replace(data.bloc, documents=documents))
+
+
+def patched_template(folder: Path, name: str, old: str, new: str) -> Path:
+    """A copy of a shipped template in ``folder`` with ``old`` replaced in its body XML."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    with zipfile.ZipFile(templates_dir() / name) as src, zipfile.ZipFile(target, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "word/document.xml":
+                text = data.decode("utf-8")
+                assert old in text, old
+                data = text.replace(old, new, 1).encode("utf-8")
+            dst.writestr(info, data)
+    return target
+
+
+# ---------------------------------------------------------------------------------------------
+# The dossier of the reference bloc
+
+
+def test_every_document_is_written_in_order(dossier):
+    assert list(dossier) == MAIN + CARDS
+
+
+def test_proposal_lists_the_nominees_with_their_reason_lines(dossier):
+    rows = find_table(dossier["03 To trinh de nghi khen thuong 2021.docx"], "STT")
+    assert rows == [
+        ["STT", "Tên tập thể", "Thành tích", "Ghi chú"],
+        ["I. CỜ THI ĐUA CỦA ỦY BAN NHÂN DÂN TỈNH (02 tập thể)"],
+        ["1", "Hội Nhà báo tỉnh", FLAG_LINE, "14/15 phiếu"],
+        ["2", "Hội Chữ thập đỏ tỉnh", FLAG_LINE, "13/15 phiếu"],
+        ["II. BẰNG KHEN CỦA CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH (05 tập thể)"],
+        ["1", "Hội Người cao tuổi tỉnh", CERT_LINE, "15/15 phiếu"],
+        ["2", "Hội Khuyến học tỉnh", CERT_LINE, "12/15 phiếu"],
+        ["3", "Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh", CERT_LINE, "14/15 phiếu"],
+        ["4", "Liên minh Hợp tác xã tỉnh", CERT_LINE, "11/15 phiếu"],
+        ["5", "Hội Luật gia tỉnh", CERT_LINE, "10/15 phiếu"],
+    ]
+
+
+def test_proposal_text(dossier):
+    text = lines(dossier["03 To trinh de nghi khen thuong 2021.docx"])
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
+    assert "Độc lập - Tự do - Hạnh phúc" in text
+    assert "KHỐI THI ĐUA CÁC TỔ CHỨC HỘI ĐẶC THÙ TỈNH" in text
+    assert "LIÊN HIỆP CÁC HỘI KHOA HỌC VÀ KỸ THUẬT TỈNH" in text      # issuer: the leader unit
+    assert "Số: ……/TTr-LHH" in text
+    assert "An Bình, ngày 14 tháng 01 năm 2022" in text
+    assert "TỜ TRÌNH" in text
+    assert "Kính gửi: Chủ tịch Ủy ban nhân dân tỉnh An Bình" in text
+    assert "(qua Ban Thi đua – Khen thưởng, Sở Nội vụ)" in text
+    assert "Căn cứ Luật Thi đua, khen thưởng ngày 15 tháng 6 năm 2022;" in text
+    assert "- Cờ thi đua của Ủy ban nhân dân tỉnh: 02 tập thể;" in text
+    assert "- Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh: 05 tập thể;" in text
+    recipients = text[text.index("Nơi nhận:"):text.index("Nơi nhận:") + 5]
+    assert recipients == ["Nơi nhận:", "- Như trên;", "- Ban Thi đua – Khen thưởng, Sở Nội vụ;",
+                          "- Các đơn vị thành viên Khối;", "- Lưu: VT."]
+    assert "TM. BAN THƯỜNG VỤ" in text and "CHỦ TỊCH" in text
+    assert "Danh sách có 07 tập thể./." in text
+
+
+def test_report_scores_nominees_leaders_and_chart(dossier):
+    path = dossier["01 Bao cao tong ket 2021.docx"]
+    text = lines(path)
+    assert "Số: ……/BC-LHH" in text
+    rows = find_table(path, "STT")
+    assert rows[0] == ["STT", "Đơn vị", "Tự chấm", "Tổng điểm", "Xếp hạng", "Xếp loại",
+                       "Kết quả bình xét"]
+    assert rows[1] == ["1", "Hội Nhà báo tỉnh", "106,0", "106,0", "1", "HTXSNV", "Cờ thi đua"]
+    assert rows[3] == ["3", "Hội Đông y tỉnh", "104,0", "104,0", "3", "HTXSNV",
+                       "Không đủ điều kiện"]
+    assert [r[1] for r in rows[1:]][-1] == "Hội Người mù tỉnh"
+    assert "- Hoàn thành xuất sắc nhiệm vụ: 13 đơn vị;" in text
+    assert "- Hoàn thành tốt nhiệm vụ: 02 đơn vị;" in text
+    assert "1. Cờ thi đua của Ủy ban nhân dân tỉnh: 02 tập thể" in text
+    assert "2. Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh: 05 tập thể" in text
+    assert "- Hội Nhà báo tỉnh (106,0 điểm, xếp hạng 1);" in text
+    assert "- Hội Luật gia tỉnh (101,0 điểm, xếp hạng 9);" in text
+    assert ("Hội nghị thống nhất suy tôn Hội Nhà báo tỉnh làm Trưởng khối và Hội Liên hiệp "
+            "thanh niên Việt Nam tỉnh làm Phó Trưởng khối năm 2022.") in text
+    assert any(t.startswith("1. Tiếp tục quán triệt") for t in text)
+    assert any(t.startswith("2. Tổ chức đăng ký và ký kết giao ước thi đua năm 2022") for t in text)
+    document = docx.Document(str(path))
+    [shape] = document.inline_shapes
+    assert round(shape.width.mm) == 160
+    with zipfile.ZipFile(path) as z:
+        [png] = [n for n in z.namelist() if n.startswith("word/media/")]
+        assert z.read(png)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_minutes_attendance_ballots_and_conclusions(dossier):
+    path = dossier["02 Bien ban hoi nghi 2021.docx"]
+    text = lines(path)
+    assert "BIÊN BẢN" in text
+    assert "Số: ……/BB-LHH" in text
+    assert "Thời gian: vào hồi …… giờ …… phút, ngày 14 tháng 01 năm 2022." in text
+    assert "Địa điểm: Hội trường Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh." in text
+    assert any("Có mặt 15/15 đơn vị thành viên (đạt 100%), tối thiểu cần 10 đơn vị (2/3 số "
+               "thành viên). Hội nghị đủ điều kiện tiến hành." in t for t in text)
+    assert any("số phiếu phát ra 15, số phiếu thu về hợp lệ 15, không hợp lệ 0." in t
+               for t in text)
+    rows = find_table(path, "STT")
+    assert rows == [
+        ["STT", "Đơn vị", "Hình thức khen thưởng", "Số phiếu đồng ý", "Tỉ lệ (%)", "Kết quả"],
+        ["1", "Hội Nhà báo tỉnh", "Cờ thi đua", "14", "93,33", "Đạt"],
+        ["2", "Hội Chữ thập đỏ tỉnh", "Cờ thi đua", "13", "86,67", "Đạt"],
+        ["3", "Hội Người cao tuổi tỉnh", "Bằng khen", "15", "100", "Đạt"],
+        ["4", "Hội Khuyến học tỉnh", "Bằng khen", "12", "80", "Đạt"],
+        ["5", "Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh", "Bằng khen", "14", "93,33", "Đạt"],
+        ["6", "Liên minh Hợp tác xã tỉnh", "Bằng khen", "11", "73,33", "Đạt"],
+        ["7", "Hội Luật gia tỉnh", "Bằng khen", "10", "66,67", "Đạt"],
+    ]
+    assert ("- Tặng Cờ thi đua của Ủy ban nhân dân tỉnh cho 02 tập thể: Hội Nhà báo tỉnh, Hội "
+            "Chữ thập đỏ tỉnh;") in text
+    assert ("- Tặng Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh cho 05 tập thể: Hội Người cao "
+            "tuổi tỉnh, Hội Khuyến học tỉnh, Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh, Liên "
+            "minh Hợp tác xã tỉnh, Hội Luật gia tỉnh;") in text
+    assert ("- Suy tôn Hội Nhà báo tỉnh làm Trưởng khối, Hội Liên hiệp thanh niên Việt Nam tỉnh "
+            "làm Phó Trưởng khối năm 2022.") in text
+    assert "THƯ KÝ" in text and "CHỦ TRÌ" in text
+
+
+def test_score_card_lines_totals_and_signatures(dossier):
+    path = dossier["Phieu cham diem - HCTD.docx"]
+    text = lines(path)
+    assert "PHIẾU CHẤM ĐIỂM THI ĐUA NĂM 2021" in text
+    assert "Đơn vị: Hội Chữ thập đỏ tỉnh" in text
+    rows = find_table(path, "Mã")
+    assert rows[0] == ["Mã", "Tiêu chí", "Điểm tối đa", "Tự chấm", "Khối chấm", "Chênh lệch",
+                       "Minh chứng"]
+    by_code = {r[0]: r for r in rows[1:]}
+    assert by_code["I"][:5] == ["I", "Thực hiện nhiệm vụ chính trị, chuyên môn của Hội",
+                                "50,0", "49,5", "48,5"]
+    assert by_code["I.2"][2:6] == ["20,0", "19,5", "18,5", "\u22121,0"]
+    assert by_code["II.1"][1].endswith("(*)")                     # critical criterion marked
+    assert len([r for r in rows if re.fullmatch(r"[IVT]+R?\.\d", r[0])]) == 19
+    assert ["TỔNG ĐIỂM", "100,0", "106,0", "105,0", "\u22121,0", ""] in rows
+    assert "Xếp loại: Hoàn thành xuất sắc nhiệm vụ; xếp hạng 2/15." in text
+    assert "ĐẠI DIỆN ĐƠN VỊ" in text and "TRƯỞNG KHỐI" in text
+    evidence = find_table(dossier["Phieu cham diem - HNB.docx"], "Mã")
+    assert ["T.1", "Được tặng Cờ thi đua hoặc Bằng khen cấp tỉnh trở lên trong năm", "5,0",
+            "5,0", "5,0", "", "Quyết định khen thưởng năm 2021"] in evidence
+
+
+def test_annex_is_a_landscape_table_of_all_units(dossier):
+    path = dossier["04 Bang tong hop ket qua cham diem 2021.docx"]
+    document = docx.Document(str(path))
+    section = document.sections[0]
+    assert section.orientation == WD_ORIENT.LANDSCAPE
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (297, 210)
+    rows = find_table(path, "STT")
+    assert rows[0] == ["STT", "Đơn vị", "Mục I (50,0)", "Mục II (20,0)", "Mục III (20,0)",
+                       "Mục IV (10,0)", "Điểm thưởng", "Điểm trừ", "Tự chấm", "Tổng điểm",
+                       "Xếp hạng", "Xếp loại", "Kết quả bình xét"]
+    assert rows[1] == ["1", "Hội Nhà báo tỉnh", "47,0", "20,0", "19,0", "10,0", "10,0", "0,0",
+                       "106,0", "106,0", "1", "HTXSNV", "Cờ thi đua"]
+    assert len(rows) == 16
+    # The repeated section columns got a grid that matches the cells and fits the page.
+    tbl = document.tables[0]._tbl
+    grid = [int(c.get(qn("w:w"))) for c in tbl.tblGrid.findall(qn("w:gridCol"))]
+    header = [int(tc.tcPr.find(qn("w:tcW")).get(qn("w:w"))) for tc in tbl.tr_lst[0].tc_lst]
+    assert grid == header and len(grid) == 13
+    text_width = section.page_width - section.left_margin - section.right_margin
+    assert sum(grid) <= text_width / 635                                 # EMU → twips
+
+
+ALL = MAIN + CARDS[:1]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_page_setup_of_every_section(dossier, name):
+    document = docx.Document(str(dossier[name]))
+    for section in document.sections:
+        size = sorted((round(section.page_width.mm), round(section.page_height.mm)))
+        assert size == [210, 297]                                       # A4
+        margins = [section.top_margin, section.bottom_margin, section.left_margin,
+                   section.right_margin]
+        assert [round(m.mm, 1) for m in margins] == [20.0, 20.0, 30.0, 15.0]
+        # Page number at the top centre, hidden on page 1.
+        assert section.different_first_page_header_footer
+        assert "".join(p.text for p in section.first_page_header.paragraphs) == ""
+        header = section.header._element
+        instr = "".join(t.text for t in header.iter(qn("w:instrText")))
+        assert instr.strip() == "PAGE"
+        assert header.find(f".//{qn('w:jc')}").get(qn("w:val")) == "center"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_run_is_times_new_roman_on_all_font_slots(dossier, name):
+    runs = effective_fonts(dossier[name])
+    assert len(runs) > 20
+    wrong = [(text, fonts) for text, fonts in runs if set(fonts.values()) != {FONT}]
+    assert wrong == []
+
+
+def test_styles_name_times_new_roman_without_theme_fonts():
+    for template in sorted(templates_dir().glob("*.docx")):
+        with zipfile.ZipFile(template) as z:
+            styles = z.read("word/styles.xml").decode("utf-8")
+        assert "Theme=" not in styles and "w:cstheme" not in styles, template.name
+        for fonts in re.findall(r"<w:rFonts [^>]*/>", styles):
+            for slot in SLOTS:
+                assert f'w:{slot}="{FONT}"' in fonts, (template.name, fonts)
+
+
+def test_decimal_comma_and_two_digit_counts_everywhere(dossier):
+    text = "\n".join(lines(dossier["01 Bao cao tong ket 2021.docx"]))
+    assert "106,0" in text and "106.0" not in text
+    assert not re.search(r"\b\d+\.\d\b", text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Typed values, settings, missing facts
+
+
+def test_special_characters_and_line_breaks_come_out_as_typed(tmp_path):
+    data = reference_round()
+    evidence = 'Quyết định số 12 & 13 <QĐ-UBND> "khen" \'năm\'\r\nDòng thứ hai'
+    scores = tuple(dataclasses.replace(e, evidence=evidence)
+                   if (e.unit, e.criterion) == ("HNB", "I.1") else e for e in data.scores)
+    data = dataclasses.replace(data, scores=scores)
+    conference = dataclasses.replace(data.conference, place="Hội trường A & B <tầng 2>")
+    data = dataclasses.replace(data, conference=conference)
+    out = rerender(tmp_path, data)
+    rows = find_table(out["Phieu cham diem - HNB.docx"], "Mã")
+    [line] = [r for r in rows if r[0] == "I.1"]
+    assert line[-1] == 'Quyết định số 12 & 13 <QĐ-UBND> "khen" \'năm\'\nDòng thứ hai'
+    assert "Địa điểm: Hội trường A & B <tầng 2>." in lines(out["02 Bien ban hoi nghi 2021.docx"])
+    assert "<w:br/>" in document_xml(out["Phieu cham diem - HNB.docx"])
+
+
+def test_documents_settings_are_used(tmp_path):
+    data = with_documents(
+        reference_round(), parent_body="", issuer="HỘI NHÀ BÁO & CÔNG LUẬN", number_suffix="HNB",
+        place="Thành phố Bình An", date="20/01/2022", signing_capacity="KT. CHỦ TỊCH",
+        signer_title="PHÓ CHỦ TỊCH", signer_name="Nguyễn Văn A",
+        legal_bases=["Căn cứ Luật Thi đua, khen thưởng ngày 15/6/2022;",
+                     "Quyết định số 01/2020/QĐ-UBND của Ủy ban nhân dân tỉnh {tinh}"],
+        directions="Đoạn thứ nhất.\nĐoạn thứ hai năm {nam_sau}.",
+        recipients=["Như trên", "Lưu: VT, HNB"],
+        reason_lines={"certificate_of_merit": "Có thành tích xuất sắc năm {nam}"})
+    out = rerender(tmp_path, data)
+    proposal = lines(out["03 To trinh de nghi khen thuong 2021.docx"])
+    assert "HỘI NHÀ BÁO & CÔNG LUẬN" in proposal
+    assert "KHỐI THI ĐUA CÁC TỔ CHỨC HỘI ĐẶC THÙ TỈNH" not in proposal     # parent_body = ""
+    assert "Số: ……/TTr-HNB" in proposal
+    assert "Thành phố Bình An, ngày 20 tháng 01 năm 2022" in proposal
+    assert "Căn cứ Luật Thi đua, khen thưởng ngày 15/6/2022;" in proposal
+    assert "Căn cứ Quyết định số 01/2020/QĐ-UBND của Ủy ban nhân dân tỉnh An Bình;" in proposal
+    assert ["KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"] == proposal[proposal.index("KT. CHỦ TỊCH"):][:2]
+    assert "Nguyễn Văn A" in proposal
+    assert "- Như trên;" in proposal and "- Lưu: VT, HNB." in proposal
+    rows = find_table(out["03 To trinh de nghi khen thuong 2021.docx"], "STT")
+    assert rows[5][2] == "Có thành tích xuất sắc năm 2021"
+    report = lines(out["01 Bao cao tong ket 2021.docx"])
+    assert "1. Đoạn thứ nhất." in report and "2. Đoạn thứ hai năm 2022." in report
+    # The minutes keep the conference's own date.
+    assert "Thành phố Bình An, ngày 14 tháng 01 năm 2022" in lines(
+        out["02 Bien ban hoi nghi 2021.docx"])
+
+
+@pytest.mark.parametrize(("documents", "where"), [
+    ({"legal_bases": "một căn cứ", "signer_name": 5}, "[documents].signer_name"),
+    ({"legal_bases": [1, 2]}, "[documents].legal_bases"),
+    ({"signer": "x"}, "[documents].signer"),
+    ({"directions": ["năm {nam_truoc}"]}, "[documents].directions"),
+    ({"reason_lines": {"khac": "x"}}, "[documents].reason_lines.khac"),
+    ({"date": "31/02/2022"}, "[documents].date"),
+])
+def test_bad_documents_settings_name_the_key(documents, where):
+    data = with_documents(reference_round(), **documents)
+    with pytest.raises(BlocDefinitionError) as err:
+        build_context(review(data))
+    assert err.value.where == where
+
+
+def test_without_conference_or_ballots_blanks_are_left_to_fill(tmp_path):
+    data = dataclasses.replace(reference_round(), conference=None, facts={})
+    out = rerender(tmp_path, data)
+    minutes = lines(out["02 Bien ban hoi nghi 2021.docx"])
+    assert "Thời gian: vào hồi …… giờ …… phút, ngày …… tháng …… năm 2022." in minutes
+    assert "Địa điểm: ……." in minutes
+    assert ("Hội nghị chưa ghi nhận kết quả bỏ phiếu; danh sách dưới đây là dự kiến theo kết "
+            "quả chấm điểm.") in minutes
+    assert "Hội nghị thống nhất dự kiến đề nghị Chủ tịch Ủy ban nhân dân tỉnh An Bình:" in minutes
+    assert not [r for r in docx.Document(str(out["02 Bien ban hoi nghi 2021.docx"])).tables
+                if r.rows[0].cells[0].text == "STT"]
+    report = lines(out["01 Bao cao tong ket 2021.docx"])
+    assert "An Bình, ngày …… tháng …… năm 2022" in report
+
+
+def test_a_unit_with_data_errors_gets_a_card_listing_them(tmp_path):
+    data = reference_round()
+    scores = tuple(dataclasses.replace(e, self_score="mười")
+                   if (e.unit, e.criterion) == ("HNM", "I.1") else e for e in data.scores)
+    out = rerender(tmp_path, dataclasses.replace(data, scores=scores))
+    card = lines(out["Phieu cham diem - HNM.docx"])
+    assert "Dữ liệu của đơn vị còn lỗi, chưa tính tổng điểm:" in card
+    assert any(t.startswith("- ") and "mười" in t for t in card)
+    assert "Xếp loại: ……." in card
+
+
+# ---------------------------------------------------------------------------------------------
+# Templates: errors, user overrides, variables
+
+
+def test_undefined_variable_names_the_template_and_the_tag(result, tmp_path):
+    folder = tmp_path / "mau"
+    patched_template(folder, "bao-cao-tong-ket.docx", "{{ bloc.name }} gồm",
+                     "{{ bloc.nmae }} gồm")
+    with pytest.raises(TemplateError) as err:
+        write_dossier(result, tmp_path / "out", templates=folder)
+    assert err.value.where == str(folder / "bao-cao-tong-ket.docx")
+    assert "“{{ bloc.nmae }}”" in err.value.message
+
+
+def test_broken_for_tag_names_the_template_and_the_tag(result, tmp_path):
+    folder = tmp_path / "mau"
+    patched_template(folder, "bien-ban-hoi-nghi.docx", "{%p for a in awards if a.count %}",
+                     "{%p for a in %}")
+    with pytest.raises(TemplateError) as err:
+        write_dossier(result, tmp_path / "out", templates=folder)
+    assert err.value.where == str(folder / "bien-ban-hoi-nghi.docx")
+    assert "“{%p for a in %}”" in err.value.message
+
+
+def test_missing_endfor_names_the_open_tag(result, tmp_path):
+    folder = tmp_path / "mau"
+    patched_template(folder, "to-trinh-khen-thuong.docx", "{%p endfor %}", "")
+    with pytest.raises(TemplateError) as err:
+        write_dossier(result, tmp_path / "out", templates=folder)
+    assert err.value.message.startswith(
+        "thẻ “{%p for b in legal_bases %}” thiếu thẻ đóng “{% endfor %}”")
+
+
+def test_not_a_docx_template(result, tmp_path):
+    folder = tmp_path / "mau"
+    folder.mkdir()
+    (folder / "phieu-cham-diem.docx").write_text("không phải Word", encoding="utf-8")
+    with pytest.raises(TemplateError) as err:
+        write_dossier(result, tmp_path / "out", templates=folder)
+    assert err.value.where.endswith("phieu-cham-diem.docx")
+    assert "không phải tệp Word .docx" in err.value.message
+
+
+def test_missing_template_folder(result, tmp_path):
+    with pytest.raises(TemplateError) as err:
+        write_dossier(result, tmp_path / "out", templates=tmp_path / "khong-co")
+    assert err.value.where == str(tmp_path / "khong-co")
+
+
+def test_user_template_overrides_the_shipped_one(result, tmp_path):
+    folder = tmp_path / "mau"
+    folder.mkdir()
+    document = docx.Document()
+    document.add_paragraph("Biên bản riêng của {{ bloc.name }}: {{ conference.present_text }}"
+                           "/{{ conference.members_text }}")
+    document.save(str(folder / "bien-ban-hoi-nghi.docx"))
+    out = {p.name: p for p in write_dossier(result, tmp_path / "out", templates=folder)}
+    assert lines(out["02 Bien ban hoi nghi 2021.docx"]) == [
+        "Biên bản riêng của Khối Thi đua các tổ chức Hội đặc thù tỉnh: 15/15"]
+    assert "BÁO CÁO" in lines(out["01 Bao cao tong ket 2021.docx"])      # others: shipped
+
+
+def test_every_context_key_is_documented(result):
+    documented = template_variables()
+    keys = set(build_context(result)) | {"chart", "unit"}
+    assert keys == set(documented)
+    assert all(description.strip() for description in documented.values())
+
+
+def test_shipped_templates_use_only_documented_variables():
+    documented = set(template_variables())
+    loop_names = {"u", "g", "a", "n", "d", "r", "b", "s", "l", "e", "v", "loop"}
+    for template in sorted(templates_dir().glob("*.docx")):
+        text = re.sub(r"<[^>]+>", "", document_xml(template))
+        for expression in re.findall(r"\{\{(.*?)\}\}|\{%(.*?)%\}", text):
+            for name in re.findall(r"(?<![\w.'])([a-z_]\w*)", " ".join(expression)):
+                assert (name in documented or name in loop_names or name in {
+                    "for", "in", "if", "endfor", "endif", "else", "not", "or", "and", "p",
+                    "tr", "tc", "lower", "last", "index"}), (template.name, name)
+
+
+def test_shipped_templates_are_what_the_generator_builds(tmp_path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("make_templates",
+                                                  REPO_ROOT / "templates" / "make_templates.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    built = module.build_all(tmp_path)
+    assert sorted(p.name for p in built) == sorted(p.name for p in templates_dir().glob("*.docx"))
+    for path in built:
+        assert path.read_bytes() == (templates_dir() / path.name).read_bytes(), path.name
+
+
+def test_output_names_are_safe_and_files_are_replaced(result, tmp_path):
+    out = tmp_path / "out"
+    first = write_dossier(result, out)
+    second = write_dossier(result, out)
+    assert first == second
+    assert sorted(p.name for p in out.iterdir()) == sorted(MAIN + CARDS)
+    assert all(p.name.isascii() for p in first)
+
+
+def test_a_document_open_in_word_is_refused(result, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "~$ Bien ban hoi nghi 2021.docx").write_bytes(b"owner")
+    (out / "02 Bien ban hoi nghi 2021.docx").write_bytes(b"old")
+    with pytest.raises(ThiduaError) as err:
+        write_dossier(result, out)
+    assert err.value.where == str(out / "02 Bien ban hoi nghi 2021.docx")
+    assert "đang mở" in err.value.message
+
+
+def test_importing_reports_does_not_import_matplotlib():
+    code = "import sys, thidua_xl.reports; print('matplotlib' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=REPO_ROOT, check=True)
+    assert run.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting helpers
+
+
+@pytest.mark.parametrize(("date", "text"), [
+    (dt.date(2022, 1, 14), "ngày 14 tháng 01 năm 2022"),
+    (dt.date(2020, 3, 5), "ngày 05 tháng 3 năm 2020"),
+    (dt.date(2023, 2, 28), "ngày 28 tháng 02 năm 2023"),
+    (dt.date(2021, 12, 31), "ngày 31 tháng 12 năm 2021"),
+])
+def test_date_text(date, text):
+    assert date_text(date) == text
+
+
+def test_format_helpers():
+    assert date_text(None, year=2022) == "ngày …… tháng …… năm 2022"
+    assert place_date("An Bình", dt.date(2022, 1, 14)) == "An Bình, ngày 14 tháng 01 năm 2022"
+    assert place_date("", None, year=2022) == "Ngày …… tháng …… năm 2022"
+    assert [percent(14, 15), percent(15, 15), percent(1, 3), percent(None, 15),
+            percent(3, 0)] == ["93,33", "100", "33,33", "", ""]
+    assert [signed_points(Decimal("0.5")), signed_points(Decimal("-1")),
+            signed_points(Decimal(0)), signed_points(None)] == ["+0,5", "\u22121,0", "0,0", ""]
+    assert [count_text(0), count_text(2), count_text(15), count_text(None)] == [
+        "0", "02", "15", "……"]
+    assert clean_text(" a\r\nb\x0bc\x07d\u200b ") == "a\nb\ncd"
+    assert file_name('Báo cáo: "Khối" A/B <2021>?') == "Bao cao- -Khoi- A-B -2021--"
+    assert file_name("CON") == "_CON"
+    assert file_name("...") == "_"
+
+
+# ---------------------------------------------------------------------------------------------
+# PDF through LibreOffice
+
+
+def test_pdf_without_libreoffice_is_a_clear_error(result, tmp_path, monkeypatch):
+    monkeypatch.setattr(render_module, "find_soffice", lambda: None)
+    with pytest.raises(ThiduaError) as err:
+        write_dossier(result, tmp_path / "out", pdf=True)
+    assert "Không tìm thấy LibreOffice" in err.value.message
+    assert (tmp_path / "out" / MAIN[0]).is_file()          # the Word files are still there
+
+
+def _pdf_pages(path: Path) -> list[tuple[float, float]]:
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "1000", str(path)], capture_output=True, text=True,
+                          check=True).stdout
+    return [(float(w), float(h)) for w, h in
+            re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info)]
+
+
+def _pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+@pytest.mark.needs_office
+def test_pdf_of_every_document(result, tmp_path):
+    written = write_dossier(result, tmp_path / "out", pdf=True)
+    pdfs = [p for p in written if p.suffix == ".pdf"]
+    assert [p.stem for p in pdfs] == [Path(n).stem for n in MAIN + CARDS]
+    texts = {p.name: _pdf_text(p) for p in pdfs}
+    pages = {p.name: _pdf_pages(p) for p in pdfs}
+    for name, sizes in pages.items():
+        assert sizes, name
+        for width, height in sizes:
+            expected = (842, 595) if name.startswith("04 ") else (595, 842)
+            assert (round(width), round(height)) == expected, name
+    for name in MAIN[:3]:
+        assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in texts[name.replace(".docx", ".pdf")]
+    report = texts["01 Bao cao tong ket 2021.pdf"]
+    assert "Hội Nhà báo tỉnh (106,0 điểm, xếp hạng 1)" in report
+    proposal = " ".join(texts["03 To trinh de nghi khen thuong 2021.pdf"].split())
+    for nominee in ("Hội Nhà báo tỉnh", "Hội Chữ thập đỏ tỉnh", "Hội Người cao tuổi tỉnh",
+                    "Hội Khuyến học tỉnh", "Liên minh Hợp tác xã tỉnh", "Hội Luật gia tỉnh"):
+        assert nominee in proposal
+    assert "Cờ thi đua của Ủy ban nhân dân tỉnh: 02 tập thể" in proposal
+    assert "106,0" in texts["04 Bang tong hop ket qua cham diem 2021.pdf"]
+    assert "PHIẾU CHẤM ĐIỂM THI ĐUA NĂM 2021" in texts["Phieu cham diem - HNB.pdf"]
+    # Page numbers: none on page 1, "2" centred at the top of page 2.
+    page2 = subprocess.run(["pdftotext", "-f", "2", "-l", "2", str(pdfs[0]), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    assert page2.split()[0] == "2"
+    page1 = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdfs[0]), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    assert page1.split()[0] != "1"
