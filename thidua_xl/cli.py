@@ -18,11 +18,12 @@ raises is reported by the group.
 
 from __future__ import annotations
 
+import functools
 import json as jsonlib
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import click
 
@@ -101,27 +102,57 @@ def _workbooks(target: Path) -> list[Path]:
     return [target]
 
 
-def _each(files: list[Path], label: str, work: Callable[[Path], int]) -> int:
-    """Run ``work`` on every file (progress bar on stderr when several), reporting a
-    ThiduaError per file without stopping; returns the highest exit status."""
-    status = EXIT_OK
+class _Failure:
+    """A file that could not be processed: the clean message and its exit status (picklable,
+    so it crosses process boundaries)."""
 
-    def one(path: Path) -> None:
-        nonlocal status
-        try:
-            status = max(status, work(path))
-        except ThiduaError as exc:
-            _say(error_message(exc))
-            status = max(status, getattr(exc, "exit_code", EXIT_USAGE))
+    def __init__(self, message: str, exit_code: int) -> None:
+        self.message, self.exit_code = message, exit_code
 
+
+def _guarded(work: Callable[[Path], Any], path: Path) -> Any:
+    try:
+        return work(path)
+    except ThiduaError as exc:
+        return _Failure(error_message(exc), getattr(exc, "exit_code", EXIT_USAGE))
+
+
+def _run_one(path: Path, *, force: bool, out_dir: Path | None, many: bool) -> Any:
+    """`run` on one workbook (top level, so worker processes can call it)."""
+    from .actions import run_workbook
+
+    dossier_dir = None
+    if out_dir is not None:
+        dossier_dir = out_dir / path.stem if many else out_dir
+    return _guarded(lambda p: run_workbook(p, force=force, out_dir=dossier_dir), path)
+
+
+def _map(files: list[Path], work: Callable[[Path], Any], label: str,
+         jobs: int = 1) -> Iterator[tuple[Path, Any]]:
+    """(path, outcome) for every file in order; outcome is ``work(path)`` or a
+    :class:`_Failure`.  Several files: a progress bar on stderr, and ``jobs`` worker processes
+    when ``jobs`` > 1."""
     if len(files) == 1:
-        one(files[0])
-        return status
-    with click.progressbar(files, label=label, file=sys.stderr,
-                           item_show_func=lambda p: p.name if p else "") as bar:
-        for path in bar:
-            one(path)
-    return status
+        yield files[0], _guarded(work, files[0])
+        return
+    with click.progressbar(length=len(files), label=label, file=sys.stderr) as bar:
+        if jobs > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(max_workers=min(jobs, len(files))) as pool:
+                for path, outcome in zip(files, pool.map(_guarded_call, [work] * len(files),
+                                                         files)):
+                    bar.update(1)
+                    yield path, outcome
+        else:
+            for path in files:
+                outcome = _guarded(work, path)
+                bar.update(1)
+                yield path, outcome
+
+
+def _guarded_call(work: Callable[[Path], Any], path: Path) -> Any:
+    return _guarded(work, path)
 
 
 def _table(rows: list[list[str]], header: list[str], right: Iterable[int] = ()) -> list[str]:
@@ -165,7 +196,10 @@ def _result_lines(result: Any) -> list[str]:
 @_help
 @click.argument("bloc_toml", metavar="KHOI.toml",
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("out", metavar="SO.xlsx", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out", metavar="SỔ.xlsx|.xlsm", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Tệp sổ cần tạo: .xlsx (không có macro) hoặc .xlsm (có nút lệnh). "
+                   "Ví dụ: --out khoi-2021.xlsm")
 @click.option("--scores", metavar="TỆP.csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Tệp điểm CSV (unit,criterion,self_score,assessed_score,evidence) để điền "
                    "sẵn vào sổ. Ví dụ: --scores scores-2021.csv")
@@ -182,7 +216,7 @@ def new_command(bloc_toml: Path, out: Path, scores: Path | None, review: Path | 
     """Tạo sổ Excel dùng chung của Khối từ tệp định nghĩa khối (TOML): mỗi đơn vị một sheet,
     sheet Bình xét, Tổng hợp, Tiêu chí, Cấu hình. Đuôi .xlsm tạo sổ có nút lệnh (macro).
 
-    Ví dụ: thidua new khoi-2021.toml khoi-2021.xlsx --scores scores-2021.csv
+    Ví dụ: thidua new khoi-2021.toml --out khoi-2021.xlsm
     """
     from .actions import new_workbook
 
@@ -208,20 +242,23 @@ def check_command(ctx: click.Context, target: Path) -> None:
     """
     from .actions import check_workbook
 
-    def work(path: Path) -> int:
-        report = check_workbook(path)
+    status = EXIT_OK
+    for path, report in _map(_workbooks(target), check_workbook, "Đang kiểm tra"):
+        if isinstance(report, _Failure):
+            _say(report.message)
+            status = max(status, report.exit_code)
+            continue
+        status = max(status, report.exit_code)
         if report.ok:
             click.echo(f"{path.name}: không có lỗi.")
-        else:
-            click.echo(f"{path.name}: {len(report.problems)} lỗi")
-            for line in report.lines():
-                click.echo(f"  {line}")
-            if report.blocking:
-                click.echo("  (thidua run sẽ không ghi kết quả vào sổ cho đến khi sửa các lỗi "
-                           "về cấu trúc sổ ở trên)")
-        return report.exit_code
-
-    ctx.exit(_each(_workbooks(target), "Đang kiểm tra", work))
+            continue
+        click.echo(f"{path.name}: {len(report.problems)} lỗi")
+        for line in report.lines():
+            click.echo(f"  {line}")
+        if report.blocking:
+            click.echo("  (thidua run sẽ không ghi kết quả vào sổ cho đến khi sửa các lỗi về "
+                       "cấu trúc sổ ở trên)")
+    ctx.exit(status)
 
 
 # ----------------------------------------------------------------------------- run
@@ -236,39 +273,45 @@ def check_command(ctx: click.Context, target: Path) -> None:
                    "Ví dụ: thidua run khoi-2021.xlsx --json")
 @click.option("--out", "out_dir", metavar="THƯ_MỤC",
               type=click.Path(file_okay=False, path_type=Path),
-              help="Thư mục ghi bộ hồ sơ Word (biên bản, tờ trình, danh sách…). "
-                   "Ví dụ: --out ho-so-2021")
+              help="Thư mục ghi bộ hồ sơ Word (biên bản, tờ trình, danh sách…); với thư mục "
+                   "sổ, mỗi sổ một thư mục con. Ví dụ: --out ho-so-2021")
 @click.option("--force", is_flag=True,
               help="Vẫn ghi khi còn tệp khóa ~$ do Excel bị tắt đột ngột để lại (hãy chắc "
                    "chắn sổ không còn mở). Ví dụ: --force")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Số sổ chạy song song khi chạy cả thư mục (mặc định: số nhân CPU, tối đa "
+                   "4). Ví dụ: --jobs 2")
 @click.pass_context
 def run_command(ctx: click.Context, target: Path, as_json: bool, out_dir: Path | None,
-                force: bool) -> None:
+                force: bool, jobs: int | None) -> None:
     """Tính điểm, xếp hạng, xếp loại, xét khen thưởng và chọn Trưởng khối năm sau, rồi ghi
     kết quả vào sheet Tổng hợp và cuối mỗi sheet đơn vị (có bản sao lưu bên cạnh sổ). Sổ có
     lỗi cấu trúc (thiếu sheet, sheet của năm khác…) thì không được ghi. Với thư mục: chạy mọi
-    sổ trong thư mục (JSON là một danh sách, mỗi phần tử thêm khóa "file").
+    sổ (song song), in bảng tóm tắt; JSON khi đó là một danh sách, mỗi phần tử thêm khóa
+    "file".
 
     Ví dụ: thidua run khoi-2021.xlsx --out ho-so-2021
     """
-    from .actions import run_workbook
-
     files = _workbooks(target)
+    many = target.is_dir()
+    worker = functools.partial(_run_one, force=force, out_dir=out_dir, many=many)
+    if jobs is None:
+        jobs = min(4, os.cpu_count() or 1)
+    status = EXIT_OK
     outputs: list[dict] = []
-
-    def work(path: Path) -> int:
-        dossier_dir = None
-        if out_dir is not None:
-            dossier_dir = out_dir if len(files) == 1 else out_dir / path.stem
-        report = run_workbook(path, force=force, out_dir=dossier_dir)
+    summary: list[list[str]] = []
+    for path, outcome in _map(files, worker, "Đang tính", jobs):
+        if isinstance(outcome, _Failure):
+            _say(outcome.message)
+            status = max(status, outcome.exit_code)
+            summary.append([path.name, "—", "—", "lỗi tệp", "—"])
+            continue
+        report = outcome
+        status = max(status, report.exit_code)
         if as_json:
             data = report.to_json()
-            if target.is_dir():
-                data = {"file": path.name, **data}
-            outputs.append(data)
-        else:
-            if len(files) > 1:
-                click.echo(f"== {path.name} ==")
+            outputs.append({"file": path.name, **data} if many else data)
+        elif not many:
             for line in _result_lines(report.result):
                 click.echo(line)
         for problem in report.problems:
@@ -283,12 +326,18 @@ def run_command(ctx: click.Context, target: Path, as_json: bool, out_dir: Path |
                  "cần sửa trước (xem ở trên).")
         for doc in report.dossier:
             _say(f"Đã ghi {doc}.")
-        return report.exit_code
-
-    status = _each(files, "Đang tính", work)
+        result = report.result
+        summary.append([path.name, f"{result.bloc.name} ({result.bloc.year})",
+                        str(len(report.problems)), "đã ghi" if report.written else "không ghi",
+                        "; ".join(f"{result.bloc.award(k).short_name}: {', '.join(v) or '—'}"
+                                  for k, v in result.nominees.items())])
     if as_json and outputs:
-        payload: Any = outputs if target.is_dir() else outputs[0]
+        payload: Any = outputs if many else outputs[0]
         click.echo(jsonlib.dumps(payload, ensure_ascii=False, indent=1))
+    elif many:
+        for line in _table(summary, ["Sổ", "Khối", "Số lỗi", "Kết quả", "Đề nghị"],
+                           right=(2,)):
+            click.echo(line)
     ctx.exit(status)
 
 

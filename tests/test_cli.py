@@ -1,0 +1,430 @@
+"""The `thidua` command line: new, check, run, export (thidua_xl.cli over thidua_xl.actions).
+
+The done-when test: the reference workbook built without scores, filled with openpyxl through
+the documented layout as another tool would, then `thidua run --json` reproduces
+expected-2021.json (.xlsx and .xlsm) and leaves every other package part byte-identical and
+every typed cell as it was.  Then one small file per refusal, each checking the message, the
+exit status and that the file is unchanged.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import click
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from read.books import build, edit, fill_reference, parts, reference_round, sheet_part, tiny_round
+from thidua_xl import __version__
+from thidua_xl.cli import cli, main
+from thidua_xl.datafiles import load_round
+from thidua_xl.review import review
+from thidua_xl.safefile import backup_files
+from thidua_xl.workbook.read import read_round
+from thidua_xl.workbook.sources import CalamineSource
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def thidua(*args: object):
+    """Run the CLI in-process; stdout and stderr kept apart."""
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def assert_subset(expected, got, path="$"):
+    if isinstance(expected, dict):
+        for key, value in expected.items():
+            assert key in got, f"{path}.{key} missing"
+            assert_subset(value, got[key], f"{path}.{key}")
+    elif isinstance(expected, list):
+        assert isinstance(got, list) and len(got) == len(expected), path
+        for i, (a, b) in enumerate(zip(expected, got)):
+            assert_subset(a, b, f"{path}[{i}]")
+    else:
+        assert got == expected, f"{path}: expected {expected!r}, got {got!r}"
+
+
+def all_cells(path: Path) -> dict[str, dict[str, object]]:
+    wb = openpyxl.load_workbook(path)
+    try:
+        return {ws.title: {c.coordinate: c.value for row in ws.iter_rows() for c in row
+                           if c.value is not None} for ws in wb.worksheets}
+    finally:
+        wb.close()
+
+
+@pytest.fixture(scope="module")
+def tiny_book(tmp_path_factory) -> Path:
+    return build(tmp_path_factory.mktemp("tiny"), tiny_round(3))
+
+
+@pytest.fixture
+def book(tiny_book, tmp_path) -> Path:
+    target = tmp_path / "khoi.xlsx"
+    shutil.copy(tiny_book, target)
+    return target
+
+
+# ----------------------------------------------------------------------------- done when
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xlsm"])
+def test_run_json_on_a_workbook_filled_by_another_tool(reference, expected, tmp_path, suffix):
+    path = build(tmp_path, reference_round(reference, with_scores=False), f"khoi-2021{suffix}")
+    fill_reference(path, reference)
+    before_parts = parts(path)
+    before_cells = all_cells(path)
+
+    result = thidua("run", path, "--json")
+
+    assert result.exit_code == 0, result.stderr
+    got = json.loads(result.stdout)
+    assert_subset(expected, got)
+    assert got["errors"] == []
+    assert result.stderr.startswith(f"Đã ghi kết quả vào khoi-2021{suffix} (bản sao lưu: "
+                                    "khoi-2021.backup-")
+    # Only the worksheets that receive results changed; every other part byte for byte.
+    wround = read_round(CalamineSource(path))
+    patched = {sheet_part(path, s) for s in ["Tổng hợp", *(p.sheet for p in wround.units.values())]}
+    after_parts = parts(path)
+    assert list(after_parts) == list(before_parts)
+    assert {n for n in before_parts if before_parts[n] != after_parts[n]} == patched
+    if suffix == ".xlsm":
+        assert after_parts["xl/vbaProject.bin"] == before_parts["xl/vbaProject.bin"]
+    # Every typed input cell is unchanged; only result cells differ at all.
+    after_cells = all_cells(path)
+    for sheet, cells in wround.input_cells.items():
+        for ref in cells:
+            assert after_cells[sheet].get(ref) == before_cells[sheet].get(ref), (sheet, ref)
+    assert after_cells["Bình xét"] == before_cells["Bình xét"]
+    for code, place in wround.units.items():
+        diff = {k for k in set(before_cells[code]) | set(after_cells[code])
+                if before_cells[code].get(k) != after_cells[code].get(k)}
+        assert diff <= set(place.result_cells.values()) - place.formula_cells, code
+    # Running again on the written workbook gives the same outcome.
+    again = thidua("run", path, "--json")
+    assert again.exit_code == 0
+    assert_subset(expected, json.loads(again.stdout))
+
+
+def test_run_prints_a_readable_table(reference, tmp_path):
+    path = build(tmp_path, reference_round(reference))
+    result = thidua("run", path)
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["Đơn", "vị", "Hạng", "Tổng", "điểm", "Xếp", "loại", "Đề", "nghị",
+                                "Lý", "do"]
+    assert lines[1].startswith("HNB         1      106,0  HTXSNV    Cờ thi đua  Xếp hạng 1/15, "
+                               "106,0 điểm")
+    assert lines[6].startswith("HNKT        6      102,5  HTXSNV    —           ")
+    assert "Cờ thi đua (2 chỉ tiêu): HNB, HCTD" in lines
+    assert "Bằng khen (5 chỉ tiêu): HNCT, HKH, LHH, LMHTX, HLG" in lines
+    assert "Trưởng khối năm sau: HNB; Phó Trưởng khối năm sau: HLHTN" in lines
+
+
+def test_run_with_data_errors_writes_the_others_and_exits_1(tmp_path):
+    path = build(tmp_path, tiny_round(3, {"U2": {"I.1": "ba mươi"}}))
+    result = thidua("run", path, "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["errors"] == [{"sheet": "U2", "cell": "D9", "unit": "U2",
+                               "message": "Tự chấm tiêu chí I.1: “ba mươi” không phải là số"}]
+    assert [u["total"] for u in data["units"]] == [100.0, None, 100.0]
+    assert result.stderr.splitlines()[0] == \
+        "khoi.xlsx: U2!D9: Tự chấm tiêu chí I.1: “ba mươi” không phải là số"
+    assert "Đã ghi kết quả vào khoi.xlsx" in result.stderr
+
+
+def test_run_out_writes_the_word_dossier(book, tmp_path, monkeypatch):
+    import thidua_xl.reports as reports
+
+    calls = []
+
+    def fake(result, out_dir, templates=None, pdf=False):
+        calls.append((result.bloc.name, Path(out_dir), templates, pdf))
+        target = Path(out_dir) / "bao-cao.docx"
+        target.write_bytes(b"docx")
+        return [target]
+
+    monkeypatch.setattr(reports, "write_dossier", fake)
+    out = tmp_path / "ho-so"
+    result = thidua("run", book, "--out", out)
+    assert result.exit_code == 0
+    assert calls == [("Khối thử nghiệm", out, None, False)]
+    assert f"Đã ghi {out / 'bao-cao.docx'}." in result.stderr.splitlines()
+
+
+# ----------------------------------------------------------------------------- refusals
+
+
+def _refused(path: Path, command: str, status: int, message: str) -> None:
+    original = path.read_bytes()
+    result = thidua(command, path)
+    assert result.exit_code == status
+    assert message in result.stderr + result.stdout
+    assert path.read_bytes() == original
+    assert backup_files(path) == []
+
+
+def test_refuses_an_encrypted_workbook(book):
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    out = io.BytesIO()
+    with book.open("rb") as fh:
+        OOXMLFile(fh).encrypt("mat-khau", out)
+    book.write_bytes(out.getvalue())
+    for command in ("check", "run"):
+        _refused(book, command, 2, "Lỗi: " + str(book) + ": Tệp khoi.xlsx được bảo vệ bằng mật "
+                                   "khẩu (đã mã hóa), nên không đọc được.")
+
+
+def test_refuses_a_corrupted_workbook(book):
+    book.write_bytes(book.read_bytes()[:5000])
+    _refused(book, "run", 2, "Tệp khoi.xlsx bị hỏng hoặc không phải tệp Excel (.xlsx/.xlsm), "
+                             "không đọc được")
+
+
+def test_refuses_a_file_that_is_not_excel(tmp_path):
+    path = tmp_path / "ghi-chu.xlsx"
+    path.write_text("Đây không phải sổ Excel", encoding="utf-8")
+    _refused(path, "check", 2, "Tệp ghi-chu.xlsx bị hỏng hoặc không phải tệp Excel")
+
+
+def test_refuses_a_zip_bomb(tmp_path):
+    path = tmp_path / "bom.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+        zf.writestr("xl/worksheets/sheet1.xml", b"\0" * (8 * 1024 * 1024))
+    _refused(path, "run", 2, "Tệp bom.xlsx bất thường: phần xl/worksheets/sheet1.xml nén tới")
+    _refused(path, "run", 2, "có thể là tệp độc hại (zip bomb). Không mở tệp này.")
+
+
+def test_refuses_a_file_over_the_size_limit(tmp_path):
+    path = tmp_path / "lon.xlsx"
+    with path.open("wb") as fh:
+        fh.truncate(51 * 1024 * 1024)     # sparse: the size is checked before any read
+    result = thidua("check", path)
+    assert result.exit_code == 2
+    assert "Tệp lon.xlsx quá lớn (51,0 MB, giới hạn 50,0 MB)." in result.stderr
+
+
+def test_refuses_a_missing_unit_sheet(book):
+    edit(book, lambda wb: wb.remove(wb["U2"]))
+    _refused(book, "run", 1, "khoi.xlsx: U2: Sổ không có sheet U2 của đơn vị Đơn vị 2.")
+    _refused(book, "run", 1, "khoi.xlsx: không ghi kết quả vì sổ có 1 lỗi cấu trúc cần sửa "
+                             "trước (xem ở trên).")
+
+
+def test_refuses_a_renamed_unit_sheet(book):
+    edit(book, lambda wb: setattr(wb["U2"], "title", "Đơn vị 2"))
+    _refused(book, "run", 1, "Sheet «Đơn vị 2» ghi Mã đơn vị U2: có lẽ sheet đã bị đổi tên — "
+                             "hãy đổi tên sheet «Đơn vị 2» thành U2.")
+
+
+def test_refuses_a_duplicated_unit_code(book):
+    edit(book, lambda wb: setattr(wb.copy_worksheet(wb["U1"]), "title", "U1 (2)"))
+    _refused(book, "run", 1, "U1 (2)!B5: Sheet «U1 (2)» cũng ghi Mã đơn vị U1, trùng với sheet "
+                             "U1: mã đơn vị bị trùng.")
+
+
+def test_refuses_a_formula_score_without_a_value(book):
+    edit(book, lambda wb: wb["U3"].__setitem__("D10", "=10+20"))
+    _refused(book, "run", 1, "U3!D10: ô Tự chấm của tiêu chí I.2 chứa công thức nhưng chưa có "
+                             "giá trị tính sẵn")
+
+
+def test_refuses_a_sheet_of_another_year(book):
+    edit(book, lambda wb: wb["U1"].__setitem__("B3", 2020))
+    _refused(book, "run", 1, "U1!B3: sheet U1 thuộc “Khối thử nghiệm” năm 2020, không phải "
+                             "“Khối thử nghiệm” năm 2021 của sổ này")
+
+
+def test_refuses_a_sheet_of_another_bloc(book):
+    edit(book, lambda wb: wb["U1"].__setitem__("B2", "Khối các huyện"))
+    _refused(book, "run", 1, "U1!B2: sheet U1 thuộc “Khối các huyện” năm 2021, không phải "
+                             "“Khối thử nghiệm” năm 2021 của sổ này")
+
+
+def test_run_refuses_a_workbook_open_in_excel_but_check_reads_it(book):
+    (book.parent / "~$khoi.xlsx").write_bytes(b"\0")
+    _refused(book, "run", 2, f"Lỗi: {book}: Tệp khoi.xlsx đang được mở trong Excel (có tệp khóa "
+                             "~$khoi.xlsx). Hãy đóng Excel rồi chạy lại, hoặc dùng --force.")
+    assert thidua("check", book).exit_code == 0
+    original = book.read_bytes()
+    forced = thidua("run", book, "--force")
+    assert forced.exit_code == 0
+    assert book.read_bytes() != original
+
+
+def test_invalid_definition_is_a_clean_one_line_error(book):
+    def change(wb):
+        ws = wb["Cấu hình"]
+        for row in ws.iter_rows():
+            if row[0].value == "bloc.leader":
+                row[1].value = "U7"
+    edit(book, change)
+    result = thidua("check", book)
+    assert result.exit_code == 2
+    assert result.stderr == ("Lỗi: khoi.xlsx: Cấu hình!B8: Trưởng khối “U7” không phải là đơn vị "
+                             "thành viên (khóa bloc.leader)\n")
+
+
+# ----------------------------------------------------------------------------- folders
+
+
+def test_check_a_folder_skips_owner_files_and_backups(book, tmp_path):
+    bad = tmp_path / "khoi-loi.xlsx"
+    shutil.copy(book, bad)
+    edit(bad, lambda wb: wb["U1"].__setitem__("D9", "31"))
+    (tmp_path / "~$khoi.xlsx").write_bytes(b"\0")
+    shutil.copy(book, tmp_path / "khoi.backup-20220114-103000.xlsx")
+    (tmp_path / "ghi-chu.txt").write_text("x")
+    result = thidua("check", tmp_path)
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "khoi-loi.xlsx: 1 lỗi",
+        "  U1!D9: Tự chấm tiêu chí I.1 là 31, vượt điểm tối đa 30",
+        "khoi.xlsx: không có lỗi.",
+    ]
+    assert result.stderr.startswith("Đang kiểm tra")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_run_a_folder_prints_a_summary_and_json_list(tmp_path, jobs):
+    book = build(tmp_path, tiny_round(3, {"U2": {"I.1": 29}, "U3": {"I.1": 28}}))
+    shutil.copy(book, tmp_path / "khoi-b.xlsx")
+    broken = tmp_path / "hong.xlsx"
+    broken.write_bytes(b"PK\x03\x04 hong")
+    result = thidua("run", tmp_path, "--jobs", jobs)
+    assert result.exit_code == 2
+    assert result.stdout.splitlines() == [
+        "Sổ           Khối                    Số lỗi  Kết quả  Đề nghị",
+        "hong.xlsx    —                            —  lỗi tệp  —",
+        "khoi-b.xlsx  Khối thử nghiệm (2021)       0  đã ghi   Cờ thi đua: U1; Bằng khen: U2",
+        "khoi.xlsx    Khối thử nghiệm (2021)       0  đã ghi   Cờ thi đua: U1; Bằng khen: U2",
+    ]
+    listed = thidua("run", tmp_path, "--json", "--jobs", jobs)
+    data = json.loads(listed.stdout)
+    assert [d["file"] for d in data] == ["khoi-b.xlsx", "khoi.xlsx"]
+    assert data[0]["nominees"] == {"emulation_flag": ["U1"], "certificate_of_merit": ["U2"]}
+
+
+def test_empty_folder_is_a_usage_error(tmp_path):
+    result = thidua("check", tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr == f"Lỗi: {tmp_path}: Thư mục {tmp_path} không có sổ Excel (.xlsx, .xlsm) nào.\n"
+
+
+# ----------------------------------------------------------------------------- new / export
+
+
+def test_new_then_export_gives_the_same_data_back(reference, tmp_path):
+    path = tmp_path / "khoi-2021.xlsm"
+    made = thidua("new", reference["bloc"], "--out", path, "--scores", reference["scores"],
+                  "--review", reference["review"], "--conference", reference["conference"])
+    assert made.exit_code == 0, made.stderr
+    assert made.stderr == f"Đã tạo sổ {path}.\n"
+    out = tmp_path / "du-lieu"
+    exported = thidua("export", path, "--out", out)
+    assert exported.exit_code == 0, exported.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["conference-2021.toml", "khoi-2021.toml", "review-2021.csv",
+                     "scores-2021.csv"]
+    original = load_round(reference["bloc"], reference["scores"], reference["review"],
+                          reference["conference"])
+    back = load_round(out / "khoi-2021.toml", out / "scores-2021.csv", out / "review-2021.csv",
+                      out / "conference-2021.toml")
+    assert back.bloc == original.bloc
+    assert back.conference == original.conference
+    assert back.facts.keys() == original.facts.keys()
+    for code, facts in original.facts.items():
+        assert (back.facts[code].disciplined, dict(back.facts[code].votes)) == \
+            (facts.disciplined, dict(facts.votes))
+    key = lambda e: (e.unit, e.criterion)  # noqa: E731
+    from thidua_xl.numbers import parse_score
+    assert [(key(e), parse_score(e.self_score), parse_score(e.assessed_score), e.evidence)
+            for e in sorted(back.scores, key=key)] == \
+        [(key(e), parse_score(e.self_score), parse_score(e.assessed_score), e.evidence)
+         for e in sorted(original.scores, key=key)]
+    assert review(back).to_json() == review(original).to_json()
+    # Exporting again refuses to overwrite, unless --force.
+    again = thidua("export", path, "--out", out)
+    assert again.exit_code == 2
+    assert "Thư mục đã có tệp khoi-2021.toml, scores-2021.csv, review-2021.csv, " \
+           "conference-2021.toml; thidua không ghi đè." in again.stderr
+    assert thidua("export", path, "--out", out, "--force").exit_code == 0
+
+
+def test_export_keeps_typed_text_and_decimal_commas(book, tmp_path):
+    edit(book, lambda wb: (wb["U1"].__setitem__("D9", "29,5"), wb["U1"].__setitem__("G9", "BC 1")))
+    out = tmp_path / "ra"
+    assert thidua("export", book, "--out", out).exit_code == 0
+    lines = (out / "scores-2021.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "unit,criterion,self_score,assessed_score,evidence"
+    assert lines[1] == 'U1,I.1,"29,5",,BC 1'
+    assert lines[2] == "U1,I.2,30,,"
+    assert (out / "review-2021.csv").read_text(encoding="utf-8").splitlines() == [
+        "unit,disciplined,votes_emulation_flag,votes_certificate_of_merit",
+        "U1,,,", "U2,,,", "U3,,,"]
+
+
+def test_new_refuses_to_overwrite_and_rows_it_cannot_hold(reference, tmp_path, book):
+    result = thidua("new", reference["bloc"], "--out", book)
+    assert result.exit_code == 2
+    assert "Tệp khoi.xlsx đã tồn tại; thidua không ghi đè." in result.stderr
+    scores = tmp_path / "diem.csv"
+    scores.write_text("unit,criterion,self_score,assessed_score,evidence\nXYZ,I.1,9,,\n",
+                      encoding="utf-8")
+    bad = thidua("new", reference["bloc"], "--out", tmp_path / "moi.xlsx", "--scores", scores)
+    assert bad.exit_code == 2
+    assert bad.stderr == ("Lỗi: có dòng dữ liệu không đưa được vào sổ: diem.csv!A2: mã đơn vị "
+                          "“XYZ” không có trong khối\n")
+    assert not (tmp_path / "moi.xlsx").exists()
+
+
+# ----------------------------------------------------------------------------- the CLI itself
+
+
+def test_every_command_and_option_has_vietnamese_help_with_an_example():
+    commands = {"new", "check", "run", "export"}
+    assert commands <= set(cli.commands)
+    for command in [cli, *(cli.commands[name] for name in sorted(commands))]:
+        last = command.help.strip().splitlines()[-1].strip()
+        assert last.startswith("Ví dụ: thidua "), command.name
+        for param in command.params:
+            if isinstance(param, click.Option) and param.name not in ("help", "version"):
+                assert "Ví dụ:" in param.help, (command.name, param.name)
+    result = thidua("run", "--help")
+    assert result.exit_code == 0
+    assert "-h, --help" in result.stdout and "Hiện hướng dẫn này rồi thoát." in result.stdout
+    assert "Ví dụ: thidua run khoi-2021.xlsx --out ho-so-2021" in result.stdout
+
+
+def test_version_and_usage_errors():
+    assert thidua("--version").stdout == f"thidua {__version__}\n"
+    result = thidua("check")
+    assert result.exit_code == 2
+    assert main(["check", "khong-co.xlsx"]) == 2
+    assert main(["--version"]) == 0
+
+
+def test_output_is_utf8_when_redirected_on_a_legacy_code_page(book):
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252", "PYTHONPATH": str(REPO)}
+    edit(book, lambda wb: wb["U1"].__setitem__("D9", "chín"))
+    proc = subprocess.run([sys.executable, "-m", "thidua_xl.cli", "check", str(book)],
+                          capture_output=True, env=env, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stdout.decode("utf-8").splitlines() == [
+        "khoi.xlsx: 1 lỗi", "  U1!D9: Tự chấm tiêu chí I.1: “chín” không phải là số"]
+    assert proc.stderr == b""
