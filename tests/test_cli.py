@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -428,3 +427,31 @@ def test_output_is_utf8_when_redirected_on_a_legacy_code_page(book):
     assert proc.stdout.decode("utf-8").splitlines() == [
         "khoi.xlsx: 1 lỗi", "  U1!D9: Tự chấm tiêu chí I.1: “chín” không phải là số"]
     assert proc.stderr == b""
+
+
+def test_run_on_a_workbook_saved_by_libreoffice(reference, expected, tmp_path):
+    """A workbook re-serialised by another office suite (shared strings, its own styles and
+    cached values) is read and written; after LibreOffice recalculates the written file, the
+    live total formulas on the unit sheets agree with the engine's totals."""
+    import office
+
+    office.require_soffice()
+    filled = fill_reference(build(tmp_path, reference_round(reference, with_scores=False)),
+                            reference)
+    saved = office.recalc_xlsx(filled, tmp_path / "lo")
+    result = thidua("run", saved, "--json")
+    assert result.exit_code == 0, result.stderr
+    got = json.loads(result.stdout)
+    assert_subset(expected, got)
+
+    recalculated = office.recalc_xlsx(saved, tmp_path / "lo2")
+    source = CalamineSource(recalculated)
+    wround = read_round(source)
+    for unit in got["units"]:
+        place = wround.units[unit["code"]]
+        ref = place.result_cells["Tổng điểm"]
+        row, col = int(ref[1:]) - 1, ord(ref[0]) - 65
+        assert source.values(place.sheet)[row][col] == unit["total"], unit["code"]
+        rank_ref = place.result_cells["Xếp hạng"]
+        assert source.values(place.sheet)[int(rank_ref[1:]) - 1][ord(rank_ref[0]) - 65] == \
+            unit["rank"]

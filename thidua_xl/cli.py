@@ -11,9 +11,12 @@ Conventions every command follows:
   (:func:`error_message`, used by :class:`ThiduaGroup` and by the per-file loops);
 * output is UTF-8 on a Windows console and when redirected (:func:`_utf8_streams`).
 
-Adding a command: define a function decorated with ``@cli.command(...)`` (Vietnamese help
-ending with ``Ví dụ: …``) that returns nothing or calls ``ctx.exit(code)``; a ThiduaError it
-raises is reported by the group.
+Adding a command: a function decorated with ``@cli.command("name",
+context_settings=CONTEXT_SETTINGS)`` and ``@_help`` (the Vietnamese ``--help``), with a
+Vietnamese docstring ending in ``Ví dụ: thidua …`` and options whose help ends with an example;
+it returns nothing or calls ``ctx.exit(code)``; a ThiduaError it raises is reported by the
+group.  For several files use :func:`_workbooks` and :func:`_map` (progress bar, per-file
+errors, optional worker processes).
 """
 
 from __future__ import annotations
@@ -322,8 +325,9 @@ def run_command(ctx: click.Context, target: Path, as_json: bool, out_dir: Path |
                 note += f" (bản sao lưu: {report.backup.name})"
             _say(note + ".")
         elif report.blocking:
-            _say(f"{path.name}: không ghi kết quả vì sổ có {len(report.blocking)} lỗi cấu trúc "
-                 "cần sửa trước (xem ở trên).")
+            _say(f"{path.name}: không ghi kết quả"
+                 + (" và không xuất hồ sơ Word" if out_dir is not None else "")
+                 + f" vì sổ có {len(report.blocking)} lỗi cấu trúc cần sửa trước (xem ở trên).")
         for doc in report.dossier:
             _say(f"Đã ghi {doc}.")
         result = report.result

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from ..datafiles import conference_from_dict, parse_date, parse_mark, parse_votes
 from ..definition import bloc_from_dict
@@ -283,12 +283,10 @@ def _definition(source: SheetSource, names: Sequence[str]) -> Bloc:
     criteria = _Grid(source, by_key[_key(L.CRITERIA)])
     cells = _DefinitionCells()
 
-    def table(grid: _Grid, titles: Sequence[str], name: str, fields: Sequence[str],
-              required: bool = True) -> list[list[Any]] | None:
+    def table(grid: _Grid, titles: Sequence[str], name: str,
+              fields: Sequence[str]) -> list[list[Any]]:
         found = grid.find_header(titles)
         if found is None:
-            if not required:
-                return None
             missing = grid.best_header_miss(titles)
             raise BlocDefinitionError(
                 "không tìm thấy dòng tiêu đề của bảng gồm các cột " + ", ".join(titles)
@@ -698,7 +696,3 @@ def read_round(source: SheetSource) -> WorkbookRound:
                          input_cells={k: frozenset(v) for k, v in reader.inputs.items()},
                          sheet_names=tuple(reader.names))
 
-
-def problem_lines(errors: Iterable[DataError]) -> list[str]:
-    """Problems as ``Sheet!Cell: message`` lines (``Sheet: message`` without a cell)."""
-    return [str(e) for e in errors]
