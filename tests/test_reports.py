@@ -575,3 +575,22 @@ def test_pdf_of_every_document(result, tmp_path):
     page1 = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdfs[0]), "-"],
                            capture_output=True, text=True, check=True).stdout
     assert page1.split()[0] != "1"
+
+
+def test_chart_is_a_png_with_every_vietnamese_glyph():
+    import warnings
+
+    from thidua_xl.reports.chart import DPI, bar_chart_png
+    bars = [("Hội Người cao tuổi tỉnh", Decimal("103.5"), "certificate"),
+            ("Hội Nạn nhân chất độc da cam/dioxin tỉnh", Decimal(93), ""),
+            ("Hội Nhà báo tỉnh", Decimal(106), "flag")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                    # a missing glyph is a UserWarning
+        png = bar_chart_png(bars, width_cm=16.0)
+    from PIL import Image
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG"
+    assert image.width == int(16.0 / 2.54 * DPI)                 # 944 px at 150 dpi
+    colours = {image.getpixel((x, y))[:3] for x in range(0, image.width, 4)
+               for y in range(0, image.height, 4)}
+    assert {(0xC0, 0x00, 0x00), (0xE3, 0xA2, 0x1A), (0xA6, 0xA6, 0xA6)} <= colours

@@ -126,22 +126,23 @@ def build_context(result: ReviewResult, settings: DocumentSettings | None = None
             u = by_code[code]
             votes = result.unit(code).votes.get(award.key)
             row = {"stt": len(nominees) + 1, "code": code, "name": u["name"],
-                   "award_key": award.key, "award_name": award.name,
-                   "award_short_name": award.short_name, "total": u["total"],
+                   "award_key": award.key, "award_name": clean_text(award.name),
+                   "award_short_name": clean_text(award.short_name), "total": u["total"],
                    "rank_text": u["rank_text"], "votes_text": _count(votes),
                    "votes_percent": percent(votes, result.members),
                    "reason_line": settings.reason_lines[award.key]}
             listed.append(row)
             nominees.append(row)
         award_list.append({
-            "key": award.key, "name": award.name, "name_upper": award.name.upper(),
-            "short_name": award.short_name, "roman": _roman(len(award_list) + 1),
+            "key": award.key, "name": clean_text(award.name),
+            "name_upper": clean_text(award.name).upper(),
+            "short_name": clean_text(award.short_name), "roman": _roman(len(award_list) + 1),
             "quota": result.quotas.get(award.key, 0),
             "quota_text": count_text(result.quotas.get(award.key, 0)),
             "count": len(codes), "count_text": count_text(len(codes)),
             "reason_line": settings.reason_lines[award.key], "nominees": listed})
 
-    grades = [{"code": g.code, "name": g.name, "min_total": format_points(g.min_total),
+    grades = [{"code": g.code, "name": clean_text(g.name), "min_total": format_points(g.min_total),
                "count": n, "count_text": count_text(n)}
               for g in bloc.scoring.grades
               for n in [sum(1 for u in result.units if u.grade == g.code)]]
@@ -261,13 +262,14 @@ def _unit(result: ReviewResult, u: UnitResult, stt: int, standard) -> dict[str, 
         "base": format_points(u.base), "bonus": format_points(u.bonus),
         "deductions": format_points(u.deductions),
         "section_totals": [format_points(u.section_totals.get(s.code)) for s in standard],
-        "grade": u.grade or "", "grade_name": grade.name if grade else "",
-        "award_key": u.award or "", "award_name": award.name if award else "",
-        "award_short_name": award.short_name if award else "",
+        "grade": u.grade or "", "grade_name": clean_text(grade.name) if grade else "",
+        "award_key": u.award or "", "award_name": clean_text(award.name) if award else "",
+        "award_short_name": clean_text(award.short_name) if award else "",
         "total_difference": (signed_points(u.total - u.self_total)
                              if u.total is not None and u.self_total is not None else ""),
         "status": u.status, "status_label": STATUS_LABELS.get(u.status, u.status),
-        "outcome": award.short_name if award else STATUS_LABELS.get(u.status, u.status),
+        "outcome": (clean_text(award.short_name) if award
+                    else STATUS_LABELS.get(u.status, u.status)),
         "reason": clean_text(u.reason), "eligible": u.eligible,
         "nominee": award is not None, "highlight": _highlight(u.award),
         "votes_text": "; ".join(votes),
@@ -327,7 +329,8 @@ def _ballots(result: ReviewResult, awards: dict[str, Award], names) -> list[dict
                 continue
             passed = votes > limit
             rows.append({"stt": len(rows) + 1, "code": u.code, "name": names[u.code],
-                         "award_name": award.name, "award_short_name": award.short_name,
+                         "award_name": clean_text(award.name),
+                         "award_short_name": clean_text(award.short_name),
                          "votes_text": count_text(votes), "percent": percent(votes, members),
                          "needed_text": _fraction_points(limit), "passed": passed,
                          "nominated": u.award == award.key,

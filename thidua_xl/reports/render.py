@@ -168,7 +168,8 @@ def render_docx(template: bytes, context: dict[str, Any], source: Path | str,
     except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
         raise TemplateError(f"Không đọc được mẫu văn bản: không phải tệp Word .docx hợp lệ "
                             f"({exc}).", where) from None
-    if isinstance(context.get("chart"), _ChartSlot) and "chart" in tpl.get_xml():
+    body = tpl.get_xml()
+    if isinstance(context.get("chart"), _ChartSlot) and "chart" in body:
         from docx.shared import Mm
         context = {**context, "chart": InlineImage(tpl, io.BytesIO(context["chart"].png()),
                                                    width=Mm(160))}
@@ -181,7 +182,8 @@ def render_docx(template: bytes, context: dict[str, Any], source: Path | str,
     except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError,
             IndexError, etree.XMLSyntaxError) as exc:
         raise TemplateError(f"Không điền được mẫu văn bản: {exc}.", where) from None
-    _fit_tables(tpl.docx)
+    if "%tc " in body:                      # only column loops upset the table grid
+        _fit_tables(tpl.docx)
     out = io.BytesIO()
     tpl.save(out)
     return out.getvalue()
