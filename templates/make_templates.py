@@ -24,7 +24,7 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
@@ -204,10 +204,6 @@ def page_number_header(section) -> None:
             run._r.append(fld)
 
 
-def text_width(section) -> int:
-    return section.page_width - section.left_margin - section.right_margin
-
-
 # ---------------------------------------------------------------------------------------------
 # Paragraphs and runs
 
@@ -271,10 +267,6 @@ def rule(container, width_cm: float, column_cm: float, *, after: float = 6):
 
 # ---------------------------------------------------------------------------------------------
 # Tables
-
-
-def set_cell_width(cell, width) -> None:
-    cell.width = width
 
 
 def table(container, rows: int, widths_cm: list[float], *, grid: bool = True,
@@ -413,10 +405,6 @@ def signer_block(cell, title: str, name: str, *, capacity: str | None = None,
     for _ in range(blank_lines):
         para(cell, "")
     para(cell, name, align=CENTER, bold=True)
-
-
-def page_break(doc) -> None:
-    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -564,7 +552,7 @@ def build_proposal():
     tag(doc, "{%p endfor %}")
     para(doc, "Căn cứ kết quả chấm điểm, bình xét thi đua năm {{ bloc.year }} tại Hội nghị tổng "
               "kết {{ bloc.name }} {{ conference.date_text }} (Biên bản kèm theo),", body)
-    para(doc, "{{ leader.name }}, Trưởng khối {{ bloc.name }}, kính đề nghị "
+    para(doc, "{{ leader.name }} (Trưởng khối) kính đề nghị "
               "{{ addressee }} xem xét, khen thưởng {{ nominee_count_text }} tập thể có thành "
               "tích xuất sắc trong phong trào thi đua năm {{ bloc.year }}, gồm:", body)
     tag(doc, "{%p for a in awards if a.count %}")

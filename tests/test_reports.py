@@ -22,8 +22,7 @@ from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 
 from conftest import REPO_ROOT, reference_folder
-from reports.helpers import (FONT, SLOTS, document_xml, effective_fonts, find_table, lines,
-                             table_rows)
+from reports.helpers import FONT, SLOTS, document_xml, effective_fonts, find_table, lines
 from thidua_xl.datafiles import load_round
 from thidua_xl.errors import BlocDefinitionError, TemplateError, ThiduaError
 from thidua_xl.model import RoundInput
@@ -383,6 +382,7 @@ def test_undefined_variable_names_the_template_and_the_tag(result, tmp_path):
         write_dossier(result, tmp_path / "out", templates=folder)
     assert err.value.where == str(folder / "bao-cao-tong-ket.docx")
     assert "“{{ bloc.nmae }}”" in err.value.message
+    assert not (tmp_path / "out").exists()               # nothing written on an error
 
 
 def test_broken_for_tag_names_the_template_and_the_tag(result, tmp_path):
@@ -482,6 +482,8 @@ def test_a_document_open_in_word_is_refused(result, tmp_path):
         write_dossier(result, out)
     assert err.value.where == str(out / "02 Bien ban hoi nghi 2021.docx")
     assert "đang mở" in err.value.message
+    assert (out / "02 Bien ban hoi nghi 2021.docx").read_bytes() == b"old"
+    assert not (out / MAIN[0]).exists()                  # refused before writing anything
 
 
 def test_importing_reports_does_not_import_matplotlib():

@@ -14,7 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from ..model import (BONUS, DEDUCTION, NOMINATED, STANDARD, STATUS_LABELS, Award, LineResult,
+from ..model import (BONUS, DEDUCTION, STANDARD, STATUS_LABELS, Award, LineResult,
                      ReviewResult, UnitResult)
 from ..numbers import format_number, format_points, fraction_text
 from .format import (BLANK, clean_text, count_text, date_text, percent, place_date,

@@ -78,30 +78,32 @@ def write_dossier(result: ReviewResult, out_dir: Path, *, templates: Path | None
     """
     out_dir = Path(out_dir)
     context = build_context(result)
-    sources = {spec.key: resolve_template(spec.template, templates) for spec in DOCUMENTS}
+    year = result.bloc.year
+    member_order = {u.code: i for i, u in enumerate(result.bloc.units)}
+    env = make_environment()
+    # Everything is rendered in memory first, so a template error leaves no half dossier.
+    rendered: list[tuple[str, bytes]] = []
+    for spec in DOCUMENTS:
+        source = resolve_template(spec.template, templates)
+        blob = _read_template(source)
+        if spec.per_unit:
+            for unit in sorted(context["units"], key=lambda u: member_order[u["code"]]):
+                name = spec.output.format(year=year, code=unit["code"])
+                rendered.append((name, render_docx(blob, {**context, "unit": unit}, source, env)))
+        else:
+            extra = {"chart": _ChartSlot(chart_bars(result))} \
+                if spec.key == "summary_report" else {}
+            rendered.append((spec.output.format(year=year),
+                             render_docx(blob, {**context, **extra}, source, env)))
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ThiduaError(f"Không tạo được thư mục kết quả ({exc.strerror}).",
                           str(out_dir)) from None
-
-    written: list[Path] = []
-    year = result.bloc.year
-    env = make_environment()
-    for spec in DOCUMENTS:
-        source = sources[spec.key]
-        blob = _read_template(source)
-        if spec.per_unit:
-            for unit in sorted(context["units"], key=lambda u: _member_order(result, u)):
-                data = render_docx(blob, {**context, "unit": unit}, source, env)
-                written.append(_save(out_dir / f"{file_name(spec.output.format(year=year, code=unit['code']))}.docx", data))
-        else:
-            extra = {}
-            if spec.key == "summary_report":
-                extra["chart"] = _ChartSlot(chart_bars(result))
-            data = render_docx(blob, {**context, **extra}, source, env)
-            written.append(_save(out_dir / f"{file_name(spec.output.format(year=year))}.docx",
-                                 data))
+    targets = [(out_dir / f"{file_name(name)}.docx", data) for name, data in rendered]
+    for path, _ in targets:                 # refuse before writing anything
+        _check_not_open(path)
+    written = [_save(path, data) for path, data in targets]
     if pdf:
         written += convert_to_pdf(written, out_dir)
     return written
@@ -379,10 +381,6 @@ def _cell_width(cell) -> tuple[int | None, int]:
 # Files
 
 
-def _member_order(result: ReviewResult, unit: dict) -> int:
-    return [u.code for u in result.bloc.units].index(unit["code"])
-
-
 def _read_template(path: Path) -> bytes:
     try:
         return path.read_bytes()
@@ -390,15 +388,19 @@ def _read_template(path: Path) -> bytes:
         raise TemplateError(f"Không đọc được mẫu văn bản ({exc.strerror}).", str(path)) from None
 
 
-def _save(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file, so a failure never leaves a
-    half-written document; refuse a document open in Word."""
+def _check_not_open(path: Path) -> None:
+    """Raise :class:`ThiduaError` when ``path`` is open in Word or LibreOffice (its lock file
+    ``~$…`` / ``.~lock.…#`` is beside it): replacing it would fail or lose the user's edits."""
     from ..safefile import owner_file
 
-    lock = owner_file(path)
-    if lock is not None:
+    if owner_file(path) is not None:
         raise ThiduaError("Tệp đang mở trong Word hoặc LibreOffice; hãy đóng tệp rồi chạy lại.",
                           str(path))
+
+
+def _save(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file, so a failure never leaves a
+    half-written document."""
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         tmp.write_bytes(data)
