@@ -36,8 +36,8 @@ from thidua_xl.resources import reference_files
 from thidua_xl.review import review
 from thidua_xl.workbook import layout as L
 from thidua_xl.workbook.build import build_workbook
-from thidua_xl.workbook.xlwings_source import (IOStats, excel_value, parse_ref, plan_blocks,
-                                               write_blocks)
+from thidua_xl.workbook.xlwings_source import (IOStats, XlwingsSource, excel_value, parse_ref,
+                                               plan_blocks, write_blocks, write_cells)
 
 NOW = dt.datetime(2026, 11, 30, 14, 5)
 SUMMARY_RESULT_COLUMNS = (L.SUM_COL_SELF_TOTAL, L.SUM_COL_TOTAL, L.SUM_COL_RANK,
@@ -592,13 +592,41 @@ class _FakeApi:
         self.log.append(("Protect", kwargs))
 
 
-class _FakeRange:
+class _FakeRangeApi:
     def __init__(self, sheet, a, b) -> None:
         self.sheet, self.a, self.b = sheet, a, b
 
     @property
-    def value(self):  # pragma: no cover — never read
-        raise AssertionError
+    def HasFormula(self):  # noqa: N802 — COM name: True all, False none, None some
+        cells = [(r, c) for r in range(self.a[0], self.b[0] + 1)
+                 for c in range(self.a[1], self.b[1] + 1)]
+        found = [cell in self.sheet.formulas for cell in cells]
+        return True if all(found) else (False if not any(found) else None)
+
+
+class _FakeRange:
+    """The slice of an xlwings Range on desktop Excel that the adapter uses."""
+
+    def __init__(self, sheet, a, b=None) -> None:
+        self.sheet, self.a, self.b = sheet, a, b or a
+        self.row, self.column = self.a
+        self.api = _FakeRangeApi(sheet, self.a, self.b)
+
+    @property
+    def last_cell(self):
+        return _FakeRange(self.sheet, self.b)
+
+    def options(self, **options):
+        assert options == {"ndim": 2, "err_to_str": True}
+        return self
+
+    def get_special_cells(self, cell_type):
+        raise RuntimeError("com_error: Unable to get the SpecialCells property")
+
+    @property
+    def value(self):
+        self.sheet.log.append(("read", self.a, self.b))
+        return [list(row[self.a[1] - 1:self.b[1]]) for row in self.sheet.grid]
 
     @value.setter
     def value(self, values) -> None:
@@ -607,12 +635,23 @@ class _FakeRange:
 
 
 class _FakeSheet:
-    def __init__(self, name: str, password: str | None = None) -> None:
+    def __init__(self, name: str, password: str | None = None, grid=(), formulas=()) -> None:
         self.name, self.log = name, []
         self.api = _FakeApi(password, self.log)
+        self.grid = [list(row) for row in grid] or [[None]]
+        self.formulas = set(formulas)
 
-    def range(self, a, b):
+    @property
+    def used_range(self):
+        return _FakeRange(self, (1, 1), (len(self.grid), len(self.grid[0])))
+
+    def range(self, a, b=None):
         return _FakeRange(self, a, b)
+
+
+class _FakeBook:
+    def __init__(self, *sheets) -> None:
+        self.sheets = list(sheets)
 
 
 def test_protected_sheet_is_unlocked_and_locked_again():
@@ -644,3 +683,29 @@ def test_last_stats_serialise(xw, monkeypatch, fresh_file):
     data = json.loads(json.dumps(macros.last_stats.to_json()))
     assert data["action"] == "collect" and data["io"]["reads"] == 1
     assert re.fullmatch(r"\d+\.\d+", str(data["seconds"]))
+
+
+def test_protected_sheet_without_special_cells_is_checked_per_block():
+    # Desktop Excel refusing SpecialCells (protected sheet): HasFormula guards each block.
+    grid = [["Mã", "x", None], [None, "y", 1.0], [None, "z", ""]]
+    sheet = _FakeSheet("Tổng hợp", grid=grid, formulas={(2, 3)})
+    source = XlwingsSource(_FakeBook(sheet))
+    assert source.values("Tổng hợp") == [["Mã", "x", None], [None, "y", 1.0], [None, "z", None]]
+    assert source.values("Tổng hợp")[0][0] == "Mã"            # cached: still one read
+    skipped = write_cells(source, {"Tổng hợp": {"C1": 5, "C2": 6, "C3": 7, "A3": "02"}})
+    assert skipped == ["Tổng hợp!C2"]
+    assert source.formulas_unknown == ["Tổng hợp"]
+    assert sheet.log == [
+        ("read", (1, 1), (3, 3)),
+        ("Unprotect",),
+        ("write", (1, 3), (1, 3), [[5]]),
+        ("write", (3, 3), (3, 3), [[7]]),
+        ("write", (3, 1), (3, 1), [["'02"]]),
+        ("Protect", {"Password": "", "DrawingObjects": True, "Contents": True,
+                     "Scenarios": False, "AllowFormattingColumns": True,
+                     "AllowFormattingRows": True, "AllowSorting": False}),
+    ]
+    stats = source.stats
+    assert (stats.reads, stats.writes, stats.cells_read, stats.cells_written) == (1, 3, 9, 3)
+    # C1:C3 (one call: some), then C1, C2, C3 one by one; A3 (one call: none).
+    assert stats.formula_probes == 5

@@ -1,4 +1,4 @@
-"""The Python behind the workbook's buttons (run by xlwings' ``RunPython``, see :mod:`thidua_xl.vba`).
+"""The Python behind the workbook's buttons, run by xlwings' ``RunPython`` (:mod:`thidua_xl.vba`).
 
 Each macro takes ``book=None`` — the xlwings ``Book`` to work on, by default the workbook whose
 button was clicked (``xw.Book.caller()``) — and does what the CLI does, with the same library

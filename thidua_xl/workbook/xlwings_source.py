@@ -102,8 +102,8 @@ def _special_formula_cells(sheet: Any) -> list[Any] | None:
     synchronously."""
     try:
         areas = sheet.used_range.get_special_cells("formulas")
-    except (AttributeError, NotImplementedError):
-        return None
+    except Exception:  # noqa: BLE001 — older xlwings, an engine without it, or Excel refusing
+        return None    # (SpecialCells can fail on a protected sheet): the writer asks per block
     if inspect.isawaitable(areas):
         # xlwings Lite/remote: an async call, unusable here.  Close it unstarted; the inner
         # coroutine it wraps is finalised unawaited, which would only warn.
@@ -121,9 +121,10 @@ class XlwingsSource:
     ``values(name)`` reads the sheet once — ``A1`` to the last cell of its used range, as a 2-D
     list (``None`` for blank, numbers as ``float``, dates as ``datetime``, Excel errors as their
     text such as ``"#N/A"``) — and caches it.  ``formula_cells(name)`` asks Excel once per sheet
-    for its formula cells (``Range.get_special_cells("formulas")``); on an engine without that
-    call the set is empty and the sheet is listed in :attr:`formulas_unknown`.  Counts go to
-    :attr:`stats`.  ``values`` raises ``KeyError`` for an unknown sheet.
+    for its formula cells (``Range.get_special_cells("formulas")``); when the engine lacks that
+    call or Excel refuses it, the set is empty and the sheet is listed in
+    :attr:`formulas_unknown` (:func:`write_cells` then checks each block before writing).
+    Counts go to :attr:`stats`.  ``values`` raises ``KeyError`` for an unknown sheet.
     """
 
     def __init__(self, book: Any, stats: IOStats | None = None) -> None:
@@ -176,11 +177,6 @@ class XlwingsSource:
                         found.add(_ref(r, c))
             self._formulas[name] = found
         return set(self._formulas[name])
-
-    def known_formula_cells(self, name: str) -> set[str] | None:
-        """Formula cells of ``name`` if already asked for, else None (no call to Excel)."""
-        found = self._formulas.get(name)
-        return None if found is None else set(found)
 
 
 # --------------------------------------------------------------------------- writing
@@ -250,19 +246,23 @@ def _rectangles(points: set[tuple[int, int]]) -> list[tuple[int, int, int, int]]
     return by_cols if len(by_cols) < len(by_rows) else by_rows
 
 
+def _sheet_blocks(sheet: str, grid: Mapping[tuple[int, int], Any]) -> list[Block]:
+    """Blocks of one sheet from ``{(row, col): value}`` (values already converted)."""
+    blocks = []
+    for top, left, height, width in sorted(_rectangles(set(grid))):
+        values = tuple(tuple(grid[(top + i, left + k)] for k in range(width))
+                       for i in range(height))
+        blocks.append(Block(sheet, top, left, values))
+    return blocks
+
+
 def plan_blocks(cells: Mapping[str, Mapping[str, Any]]) -> list[Block]:
     """Group ``{sheet: {ref: value}}`` into :class:`Block` rectangles, each made only of the
     given cells, values passed through :func:`excel_value`.  Sheets keep the mapping's order;
     blocks within a sheet go top to bottom.  Raises ValueError for a malformed reference."""
     blocks: list[Block] = []
     for sheet, refs in cells.items():
-        grid: dict[tuple[int, int], Any] = {}
-        for ref, value in refs.items():
-            grid[parse_ref(ref)] = excel_value(value)
-        for top, left, height, width in sorted(_rectangles(set(grid))):
-            values = tuple(tuple(grid[(top + i, left + k)] for k in range(width))
-                           for i in range(height))
-            blocks.append(Block(sheet, top, left, values))
+        blocks += _sheet_blocks(sheet, {parse_ref(ref): excel_value(v) for ref, v in refs.items()})
     return blocks
 
 
@@ -350,19 +350,62 @@ def write_blocks(book: Any, blocks: Iterable[Block], stats: IOStats | None = Non
                     stats.ranges_written.append(f"{block.sheet}!{block.address}")
 
 
+class _CannotTell(Exception):
+    """The engine cannot say whether a range holds formulas."""
+
+
+def _has_formula(sheet: Any, top: int, left: int, bottom: int, right: int,
+                 stats: IOStats) -> bool | None:
+    """Excel's ``Range.HasFormula`` (COM): True (all cells), False (none), None (some).  Works
+    on protected sheets, where ``SpecialCells`` may fail.  Raises :class:`_CannotTell` on an
+    engine without it (remote/Office.js keep plain values in ``Range.api``)."""
+    api = sheet.range((top, left), (bottom, right)).api
+    if isinstance(api, (tuple, list, dict)):
+        raise _CannotTell
+    try:
+        has = api.HasFormula
+    except Exception as exc:  # noqa: BLE001 — Mac appscript, or anything unexpected
+        raise _CannotTell from exc
+    stats.formula_probes += 1
+    return has
+
+
+def _formula_free(block: Block, sheet: Any, stats: IOStats) -> tuple[list[Block], list[str]]:
+    """``block`` without its formula cells, asked of Excel through ``HasFormula`` (one call
+    for the block, one per cell when it holds some): ``(blocks to write, skipped refs)``.
+    An engine that cannot tell gets the block as it is."""
+    try:
+        has = _has_formula(sheet, block.top, block.left, block.bottom, block.right, stats)
+        if has is False:
+            return [block], []
+        grid, skipped = {}, []
+        for i, row in enumerate(block.values):
+            for k, value in enumerate(row):
+                r, c = block.top + i, block.left + k
+                if has is True or _has_formula(sheet, r, c, r, c, stats):
+                    skipped.append(_ref(r, c))
+                else:
+                    grid[(r, c)] = value
+    except _CannotTell:
+        return [block], []
+    return _sheet_blocks(block.sheet, grid), skipped
+
+
 def write_cells(source: XlwingsSource, cells: Mapping[str, Mapping[str, Any]],
                 protected: Mapping[str, Iterable[str]] | None = None) -> list[str]:
     """Write ``{sheet: {ref: value}}`` into ``source``'s book in bulk (:func:`plan_blocks`,
-    :func:`write_blocks`), counting into ``source.stats``.
+    :func:`write_blocks`), counting into ``source.stats``; never over a formula.
 
-    Cells that are formulas as far as ``source`` already knows (no extra call to Excel), or
-    listed in ``protected`` (``{sheet: refs}``), are left out.  Returns those left out as
+    Left out: cells listed in ``protected`` (``{sheet: refs}``) and formula cells — known from
+    :meth:`XlwingsSource.formula_cells` (asked once per sheet, usually already by the read),
+    or, on a sheet where Excel could not list them (e.g. ``SpecialCells`` refused on a
+    protected sheet), from ``HasFormula`` per block.  Returns the cells left out as
     ``Sheet!Ref``, sorted.
     """
     kept: dict[str, dict[str, Any]] = {}
     skipped: list[str] = []
     for sheet, refs in cells.items():
-        guard = set(source.known_formula_cells(sheet) or ())
+        guard = source.formula_cells(sheet) if refs else set()
         guard |= {r.replace("$", "").upper() for r in (protected or {}).get(sheet, ())}
         for ref, value in refs.items():
             key = ref.replace("$", "").upper()
@@ -370,6 +413,14 @@ def write_cells(source: XlwingsSource, cells: Mapping[str, Mapping[str, Any]],
                 skipped.append(f"{sheet}!{key}")
             else:
                 kept.setdefault(sheet, {})[key] = value
-    write_blocks(source.book, plan_blocks(kept), source.stats, source._sheet_map())
+    sheets = source._sheet_map()
+    blocks: list[Block] = []
+    for block in plan_blocks(kept):
+        if block.sheet in source.formulas_unknown:
+            safe, left_out = _formula_free(block, sheets[block.sheet], source.stats)
+            blocks += safe
+            skipped += [f"{block.sheet}!{ref}" for ref in left_out]
+        else:
+            blocks.append(block)
+    write_blocks(source.book, blocks, source.stats, sheets)
     return sorted(skipped)
-
