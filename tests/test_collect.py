@@ -136,7 +136,6 @@ def test_split_prefills_what_the_master_holds(tmp_path):
 def test_split_refuses_to_overwrite_and_checks_units(master, tmp_path):
     out = tmp_path / "gui"
     first = split_workbook(master, out)
-    stamps = [sha(p) for p in first]
     fill_unit_file(first[0], {"I.1": {SELF: 30}})
     filled = sha(first[0])
     with pytest.raises(WorkbookError, match="đã có 3 tệp trùng tên"):
@@ -146,7 +145,9 @@ def test_split_refuses_to_overwrite_and_checks_units(master, tmp_path):
         split_workbook(master, tmp_path / "khac", units=["U1", "X9"])
     assert not (tmp_path / "khac").exists()
     again = split_workbook(master, out, overwrite=True)
-    assert [sha(p) for p in again] == stamps
+    assert again == first
+    ws = openpyxl.load_workbook(again[0])["U1"]          # the filled value was replaced
+    assert ws.cell(criterion_rows(ws)["I.1"], header(ws)[1][SELF]).value is None
     assert sorted(p.name for p in out.iterdir()) == [p.name for p in first]   # no backups
 
 
@@ -565,3 +566,23 @@ def test_refuses_to_collect_into_a_master_with_blocking_problems(master, unit_fi
     with pytest.raises(WorkbookError, match="có lỗi cần sửa trước khi gộp"):
         plan_collect(read_round(open_source(master)), [unit_files["U1"]])
     assert sha(master) == before
+
+
+def test_unit_file_guide_speaks_to_the_unit(unit_files):
+    ws = openpyxl.load_workbook(unit_files["U2"])[L.GUIDE]
+    assert ws["A1"].value == "HƯỚNG DẪN TỰ CHẤM ĐIỂM THI ĐUA NĂM 2021"
+    assert ws["A2"].value == ("Tệp này dành riêng cho Đơn vị 2 (mã U2), thành viên Khối thử "
+                              "nghiệm — An Bình.")
+    texts = [c.value for c in ws["A"] if c.value]
+    assert "Bước 1. Mở sheet “U2”, kiểm tra tên đơn vị và năm ở đầu sheet." in texts
+    assert not any(L.SUMMARY in t for t in texts)      # no sheet a unit file does not have
+
+
+def test_warns_when_a_returned_file_is_still_open(master, unit_files):
+    path = _good_file(unit_files)
+    (path.parent / ("~$" + path.name)).write_bytes(b"owner")
+    report = collect(master, [path], now=NOW)
+    assert report.written
+    assert report.warnings == (f"tệp {path.name} đang mở trong Excel/LibreOffice; phần chưa lưu "
+                               "sẽ không được gộp.",)
+    assert report.summary_lines()[1] == f"Lưu ý: {report.warnings[0]}"
