@@ -307,16 +307,19 @@ def test_run_a_folder_prints_a_summary_and_json_list(tmp_path, jobs):
     broken.write_bytes(b"PK\x03\x04 hong")
     result = thidua("run", tmp_path, "--jobs", jobs)
     assert result.exit_code == 2
-    assert result.stdout.splitlines() == [
-        "Sổ           Khối                    Số lỗi  Kết quả  Đề nghị",
-        "hong.xlsx    —                            —  lỗi tệp  —",
-        "khoi-b.xlsx  Khối thử nghiệm (2021)       0  đã ghi   Cờ thi đua: U1; Bằng khen: U2",
-        "khoi.xlsx    Khối thử nghiệm (2021)       0  đã ghi   Cờ thi đua: U1; Bằng khen: U2",
-    ]
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["Tệp", "Đơn", "vị", "Lỗi", "Đề", "nghị", "Trạng", "thái"]
+    assert lines[2].startswith("hong.xlsx    —       —    —   ")
+    assert lines[3] == ("khoi-b.xlsx  3       0    Cờ thi đua 1, Bằng khen 1 (dự kiến)  "
+                        "Đã ghi kết quả")
+    assert lines[4].startswith("khoi.xlsx    3       0 ")
+    assert "Lỗi: hong.xlsx: Tệp hong.xlsx bị hỏng" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("Đã xử lý 3 tệp trong ")
     listed = thidua("run", tmp_path, "--json", "--jobs", jobs)
     data = json.loads(listed.stdout)
-    assert [d["file"] for d in data] == ["khoi-b.xlsx", "khoi.xlsx"]
-    assert data[0]["nominees"] == {"emulation_flag": ["U1"], "certificate_of_merit": ["U2"]}
+    assert [(d["file"], d["state"]) for d in data] == [("hong.xlsx", "failed"),
+                                                       ("khoi-b.xlsx", "ok"), ("khoi.xlsx", "ok")]
+    assert data[1]["nominees"] == {"emulation_flag": ["U1"], "certificate_of_merit": ["U2"]}
 
 
 def test_empty_folder_is_a_usage_error(tmp_path):

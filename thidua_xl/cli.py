@@ -16,12 +16,11 @@ context_settings=CONTEXT_SETTINGS)`` and ``@_help`` (the Vietnamese ``--help``),
 Vietnamese docstring ending in ``Ví dụ: thidua …`` and options whose help ends with an example;
 it returns nothing or calls ``ctx.exit(code)``; a ThiduaError it raises is reported by the
 group.  For several files use :func:`_workbooks` and :func:`_map` (progress bar, per-file
-errors, optional worker processes).
+errors), or :mod:`thidua_xl.batch` for worker processes as `run` does.
 """
 
 from __future__ import annotations
 
-import functools
 import json as jsonlib
 import os
 import sys
@@ -106,8 +105,7 @@ def _workbooks(target: Path) -> list[Path]:
 
 
 class _Failure:
-    """A file that could not be processed: the clean message and its exit status (picklable,
-    so it crosses process boundaries)."""
+    """A file that could not be processed: the clean message and its exit status."""
 
     def __init__(self, message: str, exit_code: int) -> None:
         self.message, self.exit_code = message, exit_code
@@ -120,42 +118,19 @@ def _guarded(work: Callable[[Path], Any], path: Path) -> Any:
         return _Failure(error_message(exc), getattr(exc, "exit_code", EXIT_USAGE))
 
 
-def _run_one(path: Path, *, force: bool, out_dir: Path | None, many: bool) -> Any:
-    """`run` on one workbook (top level, so worker processes can call it)."""
-    from .actions import run_workbook
-
-    dossier_dir = None
-    if out_dir is not None:
-        dossier_dir = out_dir / path.stem if many else out_dir
-    return _guarded(lambda p: run_workbook(p, force=force, out_dir=dossier_dir), path)
-
-
-def _map(files: list[Path], work: Callable[[Path], Any], label: str,
-         jobs: int = 1) -> Iterator[tuple[Path, Any]]:
+def _map(files: list[Path], work: Callable[[Path], Any],
+         label: str) -> Iterator[tuple[Path, Any]]:
     """(path, outcome) for every file in order; outcome is ``work(path)`` or a
-    :class:`_Failure`.  Several files: a progress bar on stderr, and ``jobs`` worker processes
-    when ``jobs`` > 1."""
+    :class:`_Failure` (a ThiduaError turned into its message).  Several files: a progress bar
+    on stderr."""
     if len(files) == 1:
         yield files[0], _guarded(work, files[0])
         return
     with click.progressbar(length=len(files), label=label, file=sys.stderr) as bar:
-        if jobs > 1:
-            from concurrent.futures import ProcessPoolExecutor
-
-            with ProcessPoolExecutor(max_workers=min(jobs, len(files))) as pool:
-                for path, outcome in zip(files, pool.map(_guarded_call, [work] * len(files),
-                                                         files)):
-                    bar.update(1)
-                    yield path, outcome
-        else:
-            for path in files:
-                outcome = _guarded(work, path)
-                bar.update(1)
-                yield path, outcome
-
-
-def _guarded_call(work: Callable[[Path], Any], path: Path) -> Any:
-    return _guarded(work, path)
+        for path in files:
+            outcome = _guarded(work, path)
+            bar.update(1)
+            yield path, outcome
 
 
 def _table(rows: list[list[str]], header: list[str], right: Iterable[int] = ()) -> list[str]:
@@ -282,67 +257,69 @@ def check_command(ctx: click.Context, target: Path) -> None:
               help="Vẫn ghi khi còn tệp khóa ~$ do Excel bị tắt đột ngột để lại (hãy chắc "
                    "chắn sổ không còn mở). Ví dụ: --force")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Số sổ chạy song song khi chạy cả thư mục (mặc định: số nhân CPU, tối đa "
-                   "4). Ví dụ: --jobs 2")
+              help="Số sổ chạy song song khi chạy cả thư mục (mặc định: số nhân CPU). "
+                   "Ví dụ: --jobs 2")
 @click.pass_context
 def run_command(ctx: click.Context, target: Path, as_json: bool, out_dir: Path | None,
                 force: bool, jobs: int | None) -> None:
     """Tính điểm, xếp hạng, xếp loại, xét khen thưởng và chọn Trưởng khối năm sau, rồi ghi
     kết quả vào sheet Tổng hợp và cuối mỗi sheet đơn vị (có bản sao lưu bên cạnh sổ). Sổ có
     lỗi cấu trúc (thiếu sheet, sheet của năm khác…) thì không được ghi. Với thư mục: chạy mọi
-    sổ (song song), in bảng tóm tắt; JSON khi đó là một danh sách, mỗi phần tử thêm khóa
-    "file".
+    sổ (song song), in bảng tóm tắt; JSON khi đó là một danh sách, mỗi phần tử thêm các khóa
+    "file", "state", "error".
 
     Ví dụ: thidua run khoi-2021.xlsx --out ho-so-2021
     """
-    files = _workbooks(target)
-    many = target.is_dir()
-    worker = functools.partial(_run_one, force=force, out_dir=out_dir, many=many)
-    if jobs is None:
-        jobs = min(4, os.cpu_count() or 1)
-    status = EXIT_OK
-    outputs: list[dict] = []
-    summary: list[list[str]] = []
-    for path, outcome in _map(files, worker, "Đang tính", jobs):
-        if isinstance(outcome, _Failure):
-            _say(outcome.message)
-            status = max(status, outcome.exit_code)
-            summary.append([path.name, "—", "—", "lỗi tệp", "—"])
-            continue
-        report = outcome
-        status = max(status, report.exit_code)
-        if as_json:
-            data = report.to_json()
-            outputs.append({"file": path.name, **data} if many else data)
-        elif not many:
-            for line in _result_lines(report.result):
-                click.echo(line)
-        for problem in report.problems:
-            _say(f"{path.name}: {problem}")
-        if report.written:
-            note = f"Đã ghi kết quả vào {path.name}"
-            if report.backup is not None:
-                note += f" (bản sao lưu: {report.backup.name})"
-            _say(note + ".")
-        elif report.blocking:
-            _say(f"{path.name}: không ghi kết quả"
-                 + (" và không xuất hồ sơ Word" if out_dir is not None else "")
-                 + f" vì sổ có {len(report.blocking)} lỗi cấu trúc cần sửa trước (xem ở trên).")
-        for doc in report.dossier:
-            _say(f"Đã ghi {doc}.")
-        result = report.result
-        summary.append([path.name, f"{result.bloc.name} ({result.bloc.year})",
-                        str(len(report.problems)), "đã ghi" if report.written else "không ghi",
-                        "; ".join(f"{result.bloc.award(k).short_name}: {', '.join(v) or '—'}"
-                                  for k, v in result.nominees.items())])
-    if as_json and outputs:
-        payload: Any = outputs if many else outputs[0]
-        click.echo(jsonlib.dumps(payload, ensure_ascii=False, indent=1))
-    elif many:
-        for line in _table(summary, ["Sổ", "Khối", "Số lỗi", "Kết quả", "Đề nghị"],
-                           right=(2,)):
+    if target.is_dir():
+        ctx.exit(_run_folder(target, as_json=as_json, out_dir=out_dir, force=force, jobs=jobs))
+    from .actions import run_workbook
+
+    report = run_workbook(target, force=force, out_dir=out_dir)
+    if as_json:
+        click.echo(jsonlib.dumps(report.to_json(), ensure_ascii=False, indent=1))
+    else:
+        for line in _result_lines(report.result):
             click.echo(line)
-    ctx.exit(status)
+    name = target.name
+    for problem in report.problems:
+        _say(f"{name}: {problem}")
+    if report.written:
+        note = f"Đã ghi kết quả vào {name}"
+        if report.backup is not None:
+            note += f" (bản sao lưu: {report.backup.name})"
+        _say(note + ".")
+    elif report.blocking:
+        _say(f"{name}: không ghi kết quả"
+             + (" và không xuất hồ sơ Word" if out_dir is not None else "")
+             + f" vì sổ có {len(report.blocking)} lỗi cấu trúc cần sửa trước (xem ở trên).")
+    for doc in report.dossier:
+        _say(f"Đã ghi {doc}.")
+    ctx.exit(report.exit_code)
+
+
+def _run_folder(folder: Path, *, as_json: bool, out_dir: Path | None, force: bool,
+                jobs: int | None) -> int:
+    """`run` on every workbook of a folder (:func:`thidua_xl.batch.run_many`, worker
+    processes): progress bar and per-file problems on stderr; the summary table (or the JSON
+    list) on stdout.  Returns the worst exit status."""
+    from .batch import run_many
+
+    files = _workbooks(folder)              # refuses an empty folder with a clear message
+    with click.progressbar(length=len(files), label="Đang tính", file=sys.stderr) as bar:
+        report = run_many(folder, jobs=jobs, force=force, out_dir=out_dir,
+                          progress=lambda item: bar.update(1))
+    for item in report.items:
+        if item.failure is not None:
+            _say(f"Lỗi: {item.path.name}: {item.failure}")
+        for line in item.errors:
+            _say(f"{item.path.name}: {line}")
+    if as_json:
+        click.echo(jsonlib.dumps(report.to_json(), ensure_ascii=False, indent=1))
+    else:
+        for line in report.table_lines():
+            click.echo(line)
+    _say(report.summary_line())
+    return report.exit_code
 
 
 # ----------------------------------------------------------------------------- export
