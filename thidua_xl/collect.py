@@ -407,9 +407,9 @@ class FileOutcome:
 
 @dataclass(frozen=True)
 class CollectReport:
-    """The outcome of :func:`collect`.
+    """The outcome of :func:`collect` (or :func:`plan_collect`).
 
-    ``files``: one :class:`FileOutcome` per input file, in input order.  ``written``: the
+    ``master``: the master's path (``Path("")`` when planned without one).  ``files``: one :class:`FileOutcome` per input file, in input order.  ``written``: the
     master was rewritten (then ``backup`` is the copy made, if any, and ``log_rows`` the rows
     appended to `Nhật ký gộp`).  ``warnings``: things the user should know that stop nothing
     (a unit file open in Excel, a master without a log sheet)."""
