@@ -447,3 +447,18 @@ def test_workbook_without_its_configuration_sheet_is_refused(book):
     with pytest.raises(WorkbookError) as info:
         read(book)
     assert str(info.value).startswith("Cấu hình: Sổ không có sheet «Cấu hình»")
+
+
+def test_duplicated_unit_code_in_the_units_table_names_its_cell(book):
+    def change(wb):
+        ws = wb["Cấu hình"]
+        header, cols = find_header(ws, ["Mã đơn vị", "Tên đơn vị"], max_rows=200)
+        ws.cell(header + 2, cols["Mã đơn vị"]).value = "u1"
+    edit(book, change)
+    with pytest.raises(BlocDefinitionError) as info:
+        read(book)
+    wb = openpyxl.load_workbook(book)
+    header, cols = find_header(wb["Cấu hình"], ["Mã đơn vị", "Tên đơn vị"], max_rows=200)
+    assert info.value.where == f"Cấu hình!A{header + 2}"
+    assert info.value.message == ("mã đơn vị “u1” trùng với “U1” (Excel không phân biệt chữ hoa, "
+                                  "chữ thường trong tên sheet) (khóa [[units]] #2.code)")
