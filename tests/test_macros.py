@@ -26,10 +26,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from collect.collect_builders import fill_unit_file, make_master
 from conftest import reference_folder
 from macros.xlbook import (emulate_formula_lookup, formulas, open_book, payload, replay,
                            xlwings_remote)
 from thidua_xl import macros
+from thidua_xl.collect import split_workbook
 from thidua_xl.datafiles import load_round
 from thidua_xl.errors import WorkbookError
 from thidua_xl.resources import reference_files
@@ -445,12 +447,79 @@ def test_unexpected_failure_is_reported_not_raised(xw, monkeypatch, fresh_file):
     assert book.json()["actions"][-1]["func"] == "alert"
 
 
-def test_collect_is_not_supported_yet(xw, fresh_file):
-    book = open_book(fresh_file)
+def test_collect_needs_a_workbook_saved_on_this_machine(xw, fresh_file):
+    book = open_book(fresh_file, name="https://contoso.sharepoint.com/sites/TDKT/so.xlsm")
     status = macros.collect(book)
-    assert "«Gộp file các đơn vị» chưa hỗ trợ" in status
+    assert status.startswith("Không gộp (lúc 30/11/2026 14:05): Sổ đang mở từ một địa chỉ web")
     assert macros.last_stats.reads == 1 and macros.last_stats.writes == 1
     assert [a["func"] for a in book.json()["actions"]] == ["setValues", "alert"]
+
+
+# ----------------------------------------------------------------------------- collect
+
+@pytest.fixture
+def master(tmp_path) -> Path:
+    """A tiny master (units U1…U3) with U2's I.1 self score 12 already in it, and the unit
+    files split from it in ``thu-ve`` beside it."""
+    path = make_master(tmp_path / "so.xlsx", scores={"U2": {"I.1": {L.COL_SELF: 12}}})
+    split_workbook(path, tmp_path / macros.COLLECT_FOLDER)
+    return path
+
+
+def _unit_file(master: Path, code: str) -> Path:
+    [path] = (master.parent / macros.COLLECT_FOLDER).glob(f"{code} - *.xlsx")
+    return path
+
+
+def test_collect_merges_unit_files_into_the_open_workbook(xw, monkeypatch, master):
+    fill_unit_file(_unit_file(master, "U1"), {"I.1": {L.COL_SELF: 25.5,
+                                                      L.COL_EVIDENCE: "Báo cáo số 7"}})
+    fill_unit_file(_unit_file(master, "U2"), {"I.1": {L.COL_SELF: 14}})   # conflict: kept
+
+    status, after, before, alerts = run_macro(xw, monkeypatch, master, "collect",
+                                              name=str(master))
+    assert status == ("Đã gộp 2 ô từ 3 tệp lúc 30/11/2026 14:05, giữ nguyên 1 ô xung đột — "
+                      "hãy lưu sổ, rồi bấm Tính điểm để tính lại.")
+    row = _row_of(before["U1"], "I.1")
+    assert (after["U1"][f"D{row}"].value, after["U1"][f"G{row}"].value) == (25.5, "Báo cáo số 7")
+    assert after["U2"][f"D{_row_of(before['U2'], 'I.1')}"].value == 12
+    log = after[L.COLLECT_LOG]
+    assert [[c.value for c in r] for r in log.iter_rows(min_row=2)] == [
+        ["30/11/2026 14:05", _unit_file(master, "U1").name, "Đơn vị 1 (U1)", 2, None],
+        ["30/11/2026 14:05", _unit_file(master, "U2").name, "Đơn vị 2 (U2)", 0,
+         f"giữ giá trị trong sổ ở 1 ô xung đột: D{row} (12 → 14)"],
+        ["30/11/2026 14:05", _unit_file(master, "U3").name, "Đơn vị 3 (U3)", 0, None]]
+    changed = _changed(before, after)
+    assert changed == {("U1", f"D{row}"), ("U1", f"G{row}"), (L.SUMMARY, "C3")} | {
+        (L.COLLECT_LOG, f"{col}{r}") for col in "ABCDE" for r in (2, 3, 4)
+        if log[f"{col}{r}"].value is not None}
+    [alert] = alerts
+    assert alert["mode"] == "critical"
+    assert "Đã ghi 2 ô vào sổ so.xlsx." in alert["prompt"]
+    assert alert["prompt"].endswith("hãy lưu sổ (Ctrl+S), rồi bấm «Tính điểm» để tính lại.")
+    stats = macros.last_stats
+    assert stats.reads <= stats.sheets and stats.writes <= 4
+
+
+def test_collect_refuses_a_foreign_file_and_writes_nothing(xw, monkeypatch, master):
+    openpyxl.Workbook().save(master.parent / macros.COLLECT_FOLDER / "bang-luong.xlsx")
+    status, after, before, alerts = run_macro(xw, monkeypatch, master, "collect",
+                                              name=str(master))
+    assert status.startswith("Không gộp (lúc 30/11/2026 14:05): 1/4 tệp bị từ chối — "
+                             "bang-luong.xlsx: Tệp bang-luong.xlsx không phải tệp đơn vị")
+    assert _changed(before, after) == {(L.SUMMARY, "C3")}
+    assert "Không ghi gì vào sổ vì có tệp bị từ chối." in alerts[0]["prompt"]
+
+
+def test_collect_creates_its_folder_and_says_what_to_do(xw, monkeypatch, tmp_path):
+    path = make_master(tmp_path / "so.xlsx")
+    status, after, _, alerts = run_macro(xw, monkeypatch, path, "collect", name=str(path))
+    folder = tmp_path / macros.COLLECT_FOLDER
+    assert folder.is_dir()
+    assert status == ("Lúc 30/11/2026 14:05: Chưa có tệp nào để gộp. Hãy chép các tệp các đơn "
+                      "vị gửi về (tệp do lệnh thidua split tạo ra) vào thư mục "
+                      f"{folder} rồi bấm lại.")
+    assert after[L.SUMMARY]["C3"].value == status and alerts[0]["mode"] == "info"
 
 
 # ----------------------------------------------------------------------------- report
@@ -678,10 +747,10 @@ def test_password_protected_sheet_is_refused_in_vietnamese():
 
 
 def test_last_stats_serialise(xw, monkeypatch, fresh_file):
-    book = open_book(fresh_file)
-    macros.collect(book)
+    emulate_formula_lookup(monkeypatch, formulas(openpyxl.load_workbook(fresh_file)))
+    macros.check_sheet(open_book(fresh_file, active="HNB"))
     data = json.loads(json.dumps(macros.last_stats.to_json()))
-    assert data["action"] == "collect" and data["io"]["reads"] == 1
+    assert data["action"] == "check_sheet" and data["io"]["reads"] == 4
     assert re.fullmatch(r"\d+\.\d+", str(data["seconds"]))
 
 

@@ -16,7 +16,8 @@ sheet, one bulk write per rectangle of result cells, never a formula or an input
                    the workbook (a local folder when the workbook lives at a web address).
 :func:`check_sheet`  Kiểm tra sheet này: the problems of the active sheet only; writes only the
                    status cell.
-:func:`collect`    Gộp file các đơn vị: not supported yet (says so).
+:func:`collect`    Gộp file các đơn vị: the unit files in ``thu-ve`` beside the workbook,
+                   merged into the open workbook (:mod:`thidua_xl.collect`'s rules).
 =================  ============================================================================
 
 Every macro reports to the user in Vietnamese: the cell right of `Trạng thái tính` on
@@ -48,7 +49,7 @@ from .workbook.xlwings_source import (IOStats, XlwingsSource, col_letters, parse
                                       write_cells)
 
 __all__ = ["recompute", "nominate", "report", "check_sheet", "collect", "last_stats",
-           "RunStats", "dossier_folder", "MAX_LISTED"]
+           "RunStats", "dossier_folder", "COLLECT_FOLDER", "MAX_LISTED"]
 
 #: Problems listed one per line in an alert; the rest are counted.
 MAX_LISTED = 12
@@ -239,6 +240,18 @@ def _nomination_refs(cells: Mapping[str, Mapping[str, Any]], wround: Any) -> set
     return out
 
 
+def _blocked(run: _Run, wround: Any) -> str:
+    """Report blocking problems (nothing is written but the status cell)."""
+    first = wround.blocking[0]
+    more = len(wround.blocking) - 1
+    status = (f"Chưa ghi kết quả (lúc {_stamp(run.when)}): sổ có {len(wround.blocking)} lỗi "
+              f"phải sửa trước — {first}" + (f" (và {more} lỗi khác)" if more else ""))
+    run.write({}, wround, status)
+    run.alert("Không ghi kết quả vào sổ vì sổ có lỗi phải sửa trước:\n"
+              + _listing(wround.blocking), critical=True)
+    return status
+
+
 def _compute(run: _Run, nominations: bool) -> tuple[Any, Any, dict | None]:
     """Read, review and prepare the cells to write.
 
@@ -254,13 +267,7 @@ def _compute(run: _Run, nominations: bool) -> tuple[Any, Any, dict | None]:
     result = review(wround.round_input)
     run.stats.problems = len(result.errors)
     if wround.blocking:
-        first = wround.blocking[0]
-        more = len(wround.blocking) - 1
-        status = (f"Chưa ghi kết quả (lúc {_stamp(run.when)}): sổ có {len(wround.blocking)} lỗi "
-                  f"phải sửa trước — {first}" + (f" (và {more} lỗi khác)" if more else ""))
-        run.write({}, wround, status)
-        run.alert("Không ghi kết quả vào sổ vì sổ có lỗi phải sửa trước:\n"
-                  + _listing(wround.blocking), critical=True)
+        _blocked(run, wround)
         return wround, result, None
     cells = result_cells(result, wround)
     if not nominations:
@@ -348,16 +355,13 @@ def _report(run: _Run) -> str:
     status = _status_of(cells, wround) or L.status_text(run.when, len(result.units),
                                                         len(result.errors))
     folder, local = dossier_folder(str(run.book.fullname))
+    from .reports import write_dossier
+
     failure = None
     try:
-        from .reports import write_dossier
-    except ImportError:  # TODO(issue 8): drop once thidua_xl.reports always ships
-        failure = "bản cài đặt này chưa có chức năng xuất văn bản Word (thidua_xl.reports)"
-    else:
-        try:
-            run.stats.files = [str(p) for p in write_dossier(result, folder)]
-        except ThiduaError as exc:
-            failure = str(exc)
+        run.stats.files = [str(p) for p in write_dossier(result, folder)]
+    except ThiduaError as exc:
+        failure = str(exc)
     if failure is None:
         status += f" — đã xuất {len(run.stats.files)} tệp Word vào thư mục {folder}"
     else:
@@ -455,17 +459,79 @@ def check_sheet(book: Any = None) -> str:
 
 # --------------------------------------------------------------------------- collect
 
+#: The folder beside the workbook where the unit files sent back are put for the button.
+COLLECT_FOLDER = "thu-ve"
+
+
 def _collect(run: _Run) -> str:
-    # TODO(collect): call the collect feature (files of units → the master) once it lands.
-    message = ("Chức năng «Gộp file các đơn vị» chưa hỗ trợ trong phiên bản này của thidua_xl. "
-               "Hãy chép điểm của các đơn vị vào sheet tương ứng của sổ này.")
-    status = f"Lúc {_stamp(run.when)}: {message}"
-    run.write({}, None, status)
-    run.alert(message)
+    from dataclasses import replace
+
+    from . import collect as C
+    from .workbook.read import read_round
+
+    when = _stamp(run.when)
+    fullname = str(run.book.fullname)
+    if _WEB.match(fullname) or not Path(fullname).is_absolute():
+        message = ("Sổ đang mở từ một địa chỉ web (OneDrive/SharePoint) hoặc chưa được lưu trên "
+                   "máy, nên nút này không gộp được. Hãy lưu sổ vào một thư mục trên máy rồi "
+                   "bấm lại, hoặc dùng lệnh thidua collect.")
+        run.write({}, None, f"Không gộp (lúc {when}): {message}")
+        run.alert(message, critical=True)
+        return run.stats.status
+    master = Path(fullname)
+    folder = master.parent / COLLECT_FOLDER
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ThiduaError(f"Không tạo được thư mục {folder} ({exc.strerror or exc}).",
+                          str(folder)) from None
+    files = C.expand_inputs(master, [folder])
+    if not files:
+        message = ("Chưa có tệp nào để gộp. Hãy chép các tệp các đơn vị gửi về (tệp do lệnh "
+                   f"thidua split tạo ra) vào thư mục {folder} rồi bấm lại.")
+        run.write({}, None, f"Lúc {when}: {message}")
+        run.alert(message)
+        return run.stats.status
+
+    wround = read_round(run.source)
+    if wround.blocking:
+        return _blocked(run, wround)
+    # The same plan as `thidua collect`, made on the open workbook as read through xlwings.
+    report = C.plan_collect(wround, files, master=master)
+    if report.refused:
+        first = report.refused[0]
+        status = (f"Không gộp (lúc {when}): {len(report.refused)}/{len(report.files)} tệp bị "
+                  f"từ chối — {first.path.name}: {first.refusal}")
+        run.write({}, wround, status)
+        run.alert("\n".join(report.summary_lines(max_cells_per_file=20)), critical=True)
+        return status
+    kept = len(report.conflicts)
+    if not report.to_write:
+        status = f"Gộp lúc {when}: {len(report.files)} tệp, không có ô nào cần thay đổi."
+        run.write({}, wround, status)
+        run.alert("\n".join(report.summary_lines(max_cells_per_file=20)), critical=bool(kept))
+        return status
+    cells, report = C.collect_cells(report, wround, run.source, now=run.when)
+    changed = len(report.to_write)
+    status = (f"Đã gộp {changed} ô từ {len(report.accepted)} tệp lúc {when}"
+              + (f", giữ nguyên {kept} ô xung đột" if kept else "")
+              + " — hãy lưu sổ, rồi bấm Tính điểm để tính lại.")
+    run.write(cells, wround, status)
+    run.stats.written = True
+    lines = replace(report, written=True).summary_lines(max_cells_per_file=20)
+    lines.append("Các thay đổi đã ghi vào sổ đang mở, chưa lưu: hãy lưu sổ (Ctrl+S), rồi bấm "
+                 "«Tính điểm» để tính lại.")
+    run.alert("\n".join(lines), critical=bool(kept))
     return status
 
 
 def collect(book: Any = None) -> str:
-    """Gộp file các đơn vị: not supported yet — says so in the status cell and an alert.
-    Returns the status text."""
+    """Gộp file các đơn vị: merge the unit files put in the folder ``thu-ve`` beside the
+    workbook (:data:`COLLECT_FOLDER`; created, with a message, when missing) into the open
+    workbook — `Tự chấm` and `Minh chứng`, by criterion code, planned by
+    :func:`thidua_xl.collect.plan_collect` on the workbook as open in Excel (refusals all or
+    nothing, conflicts kept, blanks never erase) — plus one row per file on `Nhật ký gộp`
+    (:func:`thidua_xl.collect.collect_cells`).  The workbook is not saved: the user saves
+    it.  Needs a workbook saved on this machine (not a web address).  Returns the status
+    text; reports like :func:`recompute`."""
     return _macro("collect", book, _collect)
