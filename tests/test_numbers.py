@@ -122,3 +122,11 @@ def test_fold_and_ascii_fold():
     assert fold("  Tổng   HỢP ") == fold("tổng hợp")
     assert ascii_fold("Tổng hợp") == "Tong hop"
     assert ascii_fold("Đề nghị") == "De nghi"
+
+
+@pytest.mark.parametrize("typed", ["9 5", "1 0", "2 7,5"])
+def test_parse_score_rejects_spaces_inside_a_number(typed):
+    # rules.md §2: anything but 9.5 / 9,5 / 9 / a numeric cell is an error.  Engine bug:
+    # inner spaces are removed, so a mistyped "1 0" silently becomes 10 points.
+    with pytest.raises(NotANumber):
+        parse_score(typed)
