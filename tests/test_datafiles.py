@@ -145,11 +145,12 @@ def test_scores_csv_missing_file(bloc, tmp_path):
 
 def test_scores_csv_row_with_more_fields_than_the_header_is_an_error(bloc):
     # `HA,I.1,27,5,,` — a decimal comma left unquoted in a comma-separated file splits 27,5
-    # into self 27 and assessed 5.  Engine bug: the extra field is dropped silently and
-    # 5 points become HA's official score for I.1.
+    # into self 27 and assessed 5; dropping the surplus field silently would make 5 points
+    # HA's official score for I.1.
     entries, errors = scores_of(DATA / "scores-unquoted-decimal-comma.csv", bloc)
     assert [(e.sheet, e.unit) for e in errors] == [("scores-unquoted-decimal-comma.csv", "HA")]
-    assert errors[0].cell.endswith("2")
+    assert errors[0].cell == "F2"          # the first surplus field
+    assert "27,5" in errors[0].message
     res = review(load_round(bloc, scores=DATA / "scores-unquoted-decimal-comma.csv"))
     assert res.unit("HA").status == DATA_ERRORS
     assert res.unit("HB").total == Decimal(100)

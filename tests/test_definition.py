@@ -96,7 +96,7 @@ def test_bad_definition_file_names_the_key(name, where, words):
 
 
 def test_grade_band_error_names_the_scoring_grades_key():
-    # Engine bug: arrays nested in a table lose their parent in `where` ("[[grades]] #2.code").
+    # An array nested in a table keeps its parent in `where` (not "[[grades]] #2.code").
     with pytest.raises(BlocDefinitionError) as info:
         load_bloc(DEFINITIONS / "duplicate-grade-code.toml")
     assert "“A” bị trùng" in info.value.message
@@ -221,7 +221,7 @@ def test_dict_round_trip(reference):
 
 
 def test_toml_round_trip(reference):
-    # dump_toml needs tomli-w: it must be an install requirement (setup.cfg), not only here.
+    # dump_toml needs tomli-w, an install requirement (see the next test).
     for bloc in (load_bloc(reference["bloc"]), load_bloc(MINIMAL)):
         text = dump_toml(bloc_to_dict(bloc))
         assert loads_bloc(text, "x.toml") == bloc
