@@ -307,3 +307,8 @@ def test_failed_vote_from_files(tmp_path):
     assert {k: list(v) for k, v in res.nominees.items()} == {
         "emulation_flag": [], "certificate_of_merit": []}
     assert res.unit("HB").status == FAILED_VOTE
+
+
+def test_review_csv_row_with_more_fields_than_the_header_is_an_error(bloc):
+    _, errors = load_review(DATA / "review-surplus-field.csv", bloc)
+    assert [(e.cell, e.unit) for e in errors] == [("E2", "HA")]
