@@ -80,7 +80,8 @@ class ThiduaGroup(click.Group):
                       message="%(prog)s %(version)s", help="In phiên bản rồi thoát.")
 def cli() -> None:
     """thidua — tổng kết công tác thi đua, khen thưởng của Khối thi đua từ một sổ Excel
-    dùng chung: tạo sổ, kiểm tra, tính điểm, xếp hạng, xét khen thưởng, xuất dữ liệu.
+    dùng chung: tạo sổ, kiểm tra, tính điểm, xếp hạng, xét khen thưởng, xuất hồ sơ Word,
+    tách và gộp tệp các đơn vị, tổng hợp toàn tỉnh.  Bắt đầu với: thidua demo
 
     Mã thoát: 0 không có lỗi, 1 dữ liệu có lỗi, 2 lỗi cách gọi lệnh hoặc lỗi tệp.
 
@@ -345,6 +346,198 @@ def export_command(path: Path, out_dir: Path, force: bool) -> None:
     written = export_workbook(path, out_dir, overwrite=force)
     for file in written.values():
         _say(f"Đã ghi {file}.")
+
+
+# ----------------------------------------------------------------------------- demo
+
+
+@cli.command("demo", context_settings=CONTEXT_SETTINGS)
+@_help
+@click.option("--out", "out_dir", metavar="THƯ_MỤC", default="thidua-demo", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Thư mục ghi bản chạy thử. Ví dụ: --out C:\\thidua-demo")
+@click.option("--force", is_flag=True,
+              help="Ghi lại vào thư mục đã có (thay các tệp của bản chạy thử trước). "
+                   "Ví dụ: --force")
+def demo_command(out_dir: Path, force: bool) -> None:
+    """Chạy trọn một kỳ tổng kết trên Khối mẫu đi kèm (15 tổ chức Hội đặc thù, năm 2021):
+    tạo sổ Excel có nút lệnh đã điền điểm, tính điểm, xếp hạng, xét khen thưởng, chọn Trưởng
+    khối năm sau, ghi kết quả vào sổ, xuất bộ hồ sơ Word, rồi in bảng tóm tắt.
+
+    Ví dụ: thidua demo --out thidua-demo
+    """
+    from .demo import run_demo
+
+    _say(f"Đang chạy thử trên Khối mẫu vào thư mục {out_dir} …")
+    report = run_demo(out_dir, force=force)
+    for line in report.summary_lines():
+        click.echo(line)
+
+
+# ----------------------------------------------------------------------------- report
+
+
+@cli.command("report", context_settings=CONTEXT_SETTINGS)
+@_help
+@click.argument("path", metavar="SỔ", type=click.Path(exists=True, dir_okay=False,
+                                                     path_type=Path))
+@click.option("--out", "out_dir", required=True, metavar="THƯ_MỤC",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Thư mục ghi bộ hồ sơ Word. Ví dụ: --out ho-so-2021")
+@click.option("--templates", metavar="THƯ_MỤC",
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Thư mục mẫu Word đã sửa; mẫu cùng tên thay mẫu có sẵn. "
+                   "Ví dụ: --templates mau-cua-khoi")
+@click.option("--pdf", is_flag=True,
+              help="Chuyển thêm sang PDF bằng LibreOffice (nếu đã cài). Ví dụ: --pdf")
+@click.pass_context
+def report_command(ctx: click.Context, path: Path, out_dir: Path, templates: Path | None,
+                   pdf: bool) -> None:
+    """Xuất bộ hồ sơ Word của kỳ tổng kết từ sổ: Báo cáo tổng kết, Biên bản hội nghị, Tờ
+    trình đề nghị khen thưởng kèm Danh sách, Bảng tổng hợp và Phiếu chấm điểm từng đơn vị,
+    theo thể thức Nghị định 30/2020/NĐ-CP. Không ghi gì vào sổ.
+
+    Ví dụ: thidua report khoi-2021.xlsm --out ho-so-2021 --pdf
+    """
+    from .actions import run_workbook
+
+    report = run_workbook(path, out_dir=out_dir, write=False, templates=templates, pdf=pdf)
+    for problem in report.problems:
+        _say(f"{path.name}: {problem}")
+    if report.blocking:
+        _say(f"{path.name}: không xuất hồ sơ vì sổ có {len(report.blocking)} lỗi cấu trúc cần "
+             "sửa trước (xem ở trên).")
+    for doc in report.dossier:
+        click.echo(str(doc))
+    _say(f"Đã ghi {len(report.dossier)} tệp vào {out_dir}.")
+    ctx.exit(report.exit_code)
+
+
+# ----------------------------------------------------------------------------- excel
+
+
+@cli.command("excel", context_settings=CONTEXT_SETTINGS)
+@_help
+@click.argument("path", metavar="SỔ", type=click.Path(exists=True, dir_okay=False,
+                                                     path_type=Path))
+@click.option("--out", "out", required=True, metavar="SỔ.xlsm",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Sổ có nút lệnh cần ghi (.xlsm); có thể trùng SỔ để làm mới phần VBA tại "
+                   "chỗ (có bản sao lưu). Ví dụ: --out khoi-2021.xlsm")
+@click.option("--force", is_flag=True,
+              help="Vẫn ghi khi còn tệp khóa ~$ do Excel bị tắt đột ngột để lại. "
+                   "Ví dụ: --force")
+def excel_command(path: Path, out: Path, force: bool) -> None:
+    """Biến sổ .xlsx thành sổ có nút lệnh (.xlsm: dự án VBA xlwings, các nút Tính điểm,
+    Xét khen thưởng, Xuất báo cáo Word, Gộp file các đơn vị, Kiểm tra sheet này), hoặc làm
+    mới phần VBA của sổ .xlsm cũ sau khi nâng cấp xlwings. Mọi phần khác của sổ giữ nguyên.
+
+    Ví dụ: thidua excel khoi-2021.xlsx --out khoi-2021.xlsm
+    """
+    from .vba import refresh_vba
+
+    if out.suffix.lower() != ".xlsm":
+        raise ThiduaError(f"Sổ có nút lệnh phải có đuôi .xlsm, không phải {out.name}.", str(out))
+    backup = refresh_vba(path, out, force=force)
+    _say(f"Đã ghi sổ có nút lệnh {out}" + (f" (bản sao lưu: {backup.name})" if backup else "")
+         + ".")
+
+
+# ----------------------------------------------------------------------------- split, collect
+
+
+@cli.command("split", context_settings=CONTEXT_SETTINGS)
+@_help
+@click.argument("path", metavar="SỔ", type=click.Path(exists=True, dir_okay=False,
+                                                     path_type=Path))
+@click.option("--out", "out_dir", required=True, metavar="THƯ_MỤC",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Thư mục ghi các tệp của từng đơn vị. Ví dụ: --out gui-don-vi")
+@click.option("--force", is_flag=True,
+              help="Ghi đè các tệp cùng tên đã có trong thư mục. Ví dụ: --force")
+def split_command(path: Path, out_dir: Path, force: bool) -> None:
+    """Tách sổ chung thành mỗi đơn vị một tệp (Hướng dẫn, Tiêu chí và sheet của đơn vị đó,
+    được bảo vệ như sổ chung), đặt tên “<mã> - <tên đơn vị> - <năm>.xlsx”, mang mã nhận diện
+    ẩn (khối, năm, mã đơn vị, mã kiểm tra bảng tiêu chí) để gộp lại an toàn.
+
+    Ví dụ: thidua split khoi-2021.xlsm --out gui-don-vi
+    """
+    from .collect import split_workbook
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = split_workbook(path, out_dir, overwrite=force)
+    for file in files:
+        click.echo(str(file))
+    _say(f"Đã tạo {len(files)} tệp trong {out_dir}.")
+
+
+@cli.command("collect", context_settings=CONTEXT_SETTINGS)
+@_help
+@click.argument("path", metavar="SỔ", type=click.Path(exists=True, dir_okay=False,
+                                                     path_type=Path))
+@click.argument("inputs", metavar="THƯ_MỤC|TỆP…", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--assessed", is_flag=True,
+              help="Gộp cả cột Khối chấm (mặc định chỉ Tự chấm và Minh chứng). "
+                   "Ví dụ: --assessed")
+@click.option("--dry-run", is_flag=True,
+              help="Chỉ liệt kê các ô sẽ thay đổi và các ô xung đột, không ghi gì. "
+                   "Ví dụ: --dry-run")
+@click.option("--overwrite", is_flag=True,
+              help="Ghi đè cả các ô xung đột (sổ chung đã có giá trị khác). "
+                   "Ví dụ: --overwrite")
+@click.option("--force", is_flag=True,
+              help="Vẫn ghi khi còn tệp khóa ~$ do Excel bị tắt đột ngột để lại. "
+                   "Ví dụ: --force")
+@click.pass_context
+def collect_command(ctx: click.Context, path: Path, inputs: tuple[Path, ...], assessed: bool,
+                    dry_run: bool, overwrite: bool, force: bool) -> None:
+    """Gộp các tệp đơn vị gửi về (tạo bởi thidua split) vào sổ chung: nhận diện tệp theo mã
+    ẩn, không theo tên tệp; từ chối tệp của khối/năm khác, bảng tiêu chí đã bị sửa, hai tệp
+    của cùng một đơn vị, tệp hỏng; báo trước các ô sẽ đổi và các ô xung đột; ghi an toàn
+    (chỉ các ô thay đổi, có bản sao lưu) và ghi nhật ký vào sheet Nhật ký gộp.
+
+    Ví dụ: thidua collect khoi-2021.xlsm thu-ve/ --dry-run
+    """
+    from .collect import collect, expand_inputs
+
+    report = collect(path, expand_inputs(path, list(inputs)), assessed=assessed,
+                     dry_run=dry_run, overwrite=overwrite, force=force)
+    for line in report.summary_lines():
+        click.echo(line)
+    ctx.exit(EXIT_OK if report.ok else EXIT_DATA)
+
+
+# ----------------------------------------------------------------------------- province
+
+
+@cli.command("province", context_settings=CONTEXT_SETTINGS)
+@_help
+@click.argument("target", metavar="THƯ_MỤC", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out", required=True, metavar="TỆP.xlsx",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Sổ tổng hợp cần tạo. Ví dụ: --out tong-hop-tinh-2021.xlsx")
+@click.option("--force", is_flag=True, help="Ghi đè sổ tổng hợp đã có. Ví dụ: --force")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Số sổ đọc song song (mặc định: số nhân CPU). Ví dụ: --jobs 2")
+@click.pass_context
+def province_command(ctx: click.Context, target: Path, out: Path, force: bool,
+                     jobs: int | None) -> None:
+    """Tổng hợp mọi sổ của các Khối trong thư mục thành một sổ cho Hội đồng Thi đua – Khen
+    thưởng tỉnh: mỗi Khối với số đơn vị, chỉ tiêu và danh sách đề nghị; tổng số theo từng
+    hình thức khen thưởng; mỗi hình thức một sheet; các sổ lỗi hoặc chưa xong được liệt kê.
+
+    Ví dụ: thidua province cac-khoi-2021/ --out tong-hop-tinh-2021.xlsx
+    """
+    from .province import province_rollup
+
+    files = _workbooks(target)
+    with click.progressbar(length=len(files), label="Đang đọc", file=sys.stderr) as bar:
+        report = province_rollup(target, out, jobs=jobs, overwrite=force,
+                                 progress=lambda entry: bar.update(1))
+    for line in report.summary_lines():
+        click.echo(line)
+    ctx.exit(report.exit_code)
 
 
 # ----------------------------------------------------------------------------- entry point

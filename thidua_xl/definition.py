@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import BlocDefinitionError
-from .model import (AWARD_ORDER, CERTIFICATE_OF_MERIT, EMULATION_FLAG, LEADER_RULES,
+from .model import (AWARD_ORDER, CERTIFICATE_OF_MERIT, DEDUCTION, EMULATION_FLAG, LEADER_RULES,
                     SECTION_KINDS, STANDARD, Award, Bloc, Criterion, Grade, QuotaStep,
                     ReviewSettings, ScoringSettings, Section, Unit, WorkbookSettings)
 from .numbers import NotANumber, fraction_text, parse_fraction, parse_score
@@ -216,6 +216,8 @@ def _units(root: _Reader) -> tuple[Unit, ...]:
         if code.lower() in RESERVED_SHEET_NAMES:
             raise item.fail("code", f"“{code}” là tên sheet Excel dành riêng, hãy chọn mã khác")
         if code.lower() in seen:
+            if seen[code.lower()] == code:
+                raise item.fail("code", f"mã đơn vị “{code}” bị trùng")
             raise item.fail("code", f"mã đơn vị “{code}” trùng với “{seen[code.lower()]}” "
                                     "(Excel không phân biệt chữ hoa, chữ thường trong tên sheet)")
         seen[code.lower()] = code
@@ -358,13 +360,18 @@ def _review(root: _Reader, sections: tuple[Section, ...]) -> ReviewSettings:
         raise rv.fail("tie_break", "phải là danh sách khóa, ví dụ [\"total\", \"section:I\", "
                                    "\"fewer_deductions\"]")
     codes = {s.code for s in sections}
+    kinds = {s.code: s.kind for s in sections}
     chain = []
     for key in raw:
         key = normalize(key)
         if key.startswith("section:"):
-            if key[len("section:"):] not in codes:
+            code = key[len("section:"):]
+            if code not in codes:
                 raise rv.fail("tie_break", f"khóa “{key}” nêu nhóm tiêu chí không có trong "
                                            "[[sections]]")
+            if kinds[code] == DEDUCTION:
+                raise rv.fail("tie_break", f"“{key}” là nhóm điểm trừ (càng cao càng kém); hãy "
+                                           "dùng khóa fewer_deductions")
         elif key not in TIE_BREAK_KEYS:
             raise rv.fail("tie_break", f"khóa phân định thứ hạng “{key}” không hợp lệ (chỉ nhận: "
                                        "total, section:<mã nhóm>, fewer_deductions)")

@@ -40,7 +40,7 @@ def parse_score(value: object) -> Decimal | None:
     elif isinstance(value, float):
         result = Decimal(repr(value))
     else:
-        text = normalize(value).replace(" ", "")
+        text = normalize(value)  # a space inside ("1 0") is a typo, not 10
         if not text:
             return None
         if not _NUMBER.match(text):

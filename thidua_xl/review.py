@@ -59,6 +59,9 @@ def review(data: RoundInput) -> ReviewResult:
     ballots = conference is not None and conference.present is not None
     present = conference.present if ballots else None
     quorum_ok = quorum_met(present, members, bloc.review.quorum) if ballots else None
+    if ballots and present > members:
+        bloc_errors.append(DataError("Hội nghị", "", f"số thành viên có mặt ({present}) lớn hơn "
+                                                    f"số thành viên của Khối ({members})"))
 
     scored = {code: score_unit(bloc, code, entries.get(code, {})) for code in unit_codes}
     errors = {code: list(s.errors) + extra_errors.get(code, []) for code, s in scored.items()}
