@@ -22,7 +22,6 @@ errors), or :mod:`thidua_xl.batch` for worker processes as `run` does.
 from __future__ import annotations
 
 import json as jsonlib
-import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator

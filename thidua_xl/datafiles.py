@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping
 
+from .cellref import column_letter
 from .definition import load_bloc
 from .errors import DataFileError
 from .model import Bloc, Conference, DataError, Location, RoundInput, ScoreEntry, UnitFacts
@@ -36,12 +37,8 @@ _EXTRA_MESSAGE = ("dòng có nhiều cột hơn dòng tiêu đề — thường 
 
 
 def _col(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+    """0-based CSV field index → the column letter Excel shows for it."""
+    return column_letter(index + 1)
 
 
 def _read_csv(path: Path, required: tuple[str, ...]) -> tuple[list[str], list[tuple[int, dict]]]:

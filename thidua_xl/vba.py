@@ -41,8 +41,10 @@ from typing import Any
 
 from lxml import etree
 
+from thidua_xl.cellref import column_letter
 from thidua_xl.errors import WorkbookError
 from thidua_xl.safefile import atomic_write, inspect_workbook_file
+from thidua_xl.xlsxpatch import parse_part, safe_parser, serialize_part
 from thidua_xl.text import ascii_fold, fold
 
 __all__ = [
@@ -113,7 +115,6 @@ _VML_NAMESPACES = (' xmlns:v="urn:schemas-microsoft-com:vml"'
                    ' xmlns:x="urn:schemas-microsoft-com:office:excel"')
 _V = "urn:schemas-microsoft-com:vml"
 _X = "urn:schemas-microsoft-com:office:excel"
-_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
 
 
 # --------------------------------------------------------------------------- VBA text
@@ -379,21 +380,8 @@ def install(wb: Any, summary_sheet: Any, summary_anchor: str,
 
 # --------------------------------------------------------------------------- package helpers
 
-def _parser() -> etree.XMLParser:
-    # Users' files are untrusted: no entities, no network, no DTD.
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-
-
 def _xml(data: bytes, part: str, where: str) -> etree._Element:
-    try:
-        return etree.fromstring(data, _parser())
-    except etree.XMLSyntaxError as exc:
-        raise WorkbookError(f"Tệp Excel bị hỏng: phần {part} không phải XML hợp lệ ({exc}).",
-                            where) from exc
-
-
-def _serialize(root: etree._Element) -> bytes:
-    return _DECLARATION + etree.tostring(root, encoding="UTF-8")
+    return parse_part(data, part, where)
 
 
 def _rels_part(part: str) -> str:
@@ -472,7 +460,7 @@ def _macro_enabled_types(data: bytes, where: str) -> bytes | None:
         if override.get("ContentType") == _XLSX_MAIN:
             override.set("ContentType", _MACRO_ENABLED)
             changed = True
-    return _serialize(root) if changed else None
+    return serialize_part(root) if changed else None
 
 
 # --------------------------------------------------------------------------- refresh: .xlsm
@@ -529,14 +517,6 @@ End Sub
 """
 
 
-def _col_letters(number: int) -> str:
-    letters = ""
-    while number:
-        number, rem = divmod(number - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def _is_unit_sheet(rows: Sequence[Sequence[object]]) -> bool:
     wanted = {fold(title) for title in UNIT_HEADERS}
     return any(wanted <= {fold(value) for value in row if isinstance(value, str)}
@@ -566,7 +546,7 @@ def _fix_vml(data: bytes) -> bytes | None:
         return None
     fixed = re.sub(r"<xml>", "<xml" + _VML_NAMESPACES + ">", text, count=1)
     try:
-        root = etree.fromstring(fixed.encode("utf-8"), _parser())
+        root = etree.fromstring(fixed.encode("utf-8"), safe_parser())
     except etree.XMLSyntaxError:
         return fixed.encode("utf-8") if fixed != text else None
     wrapped = False
@@ -601,7 +581,7 @@ def _hide_sheet(data: bytes, part: str, name: str, where: str) -> bytes:
     for sheet in root.iter(f"{{{_MAIN_NS}}}sheet"):
         if sheet.get("name") == name:
             sheet.set("state", "hidden")
-    return _serialize(root)
+    return serialize_part(root)
 
 
 def _add_project(data: bytes, unit_sheets: Sequence[str] | None, summary_sheet: str,
@@ -677,7 +657,7 @@ def _add_buttons(app: Any, sheet_name: str, anchor: str | None, macros: Sequence
     view = app.sheet(sheet_name)
     if anchor is None:
         bounds = view.sheet.used_bounds()
-        anchor = f"{_col_letters((bounds[3] if bounds else 0) + 2)}1"
+        anchor = f"{column_letter((bounds[3] if bounds else 0) + 2)}1"
     left, top = app.run("ThiduaAnchor", sheet_name, anchor)
     width = button_width_px([macro.caption for macro in macros]) * 0.75
     with _unguarded(view.sheet):

@@ -34,9 +34,10 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+from thidua_xl.cellref import column_letter, column_number
 from thidua_xl.errors import WorkbookError
 
-__all__ = ["patch_cells"]
+__all__ = ["patch_cells", "parse_part", "serialize_part", "safe_parser"]
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -71,47 +72,35 @@ def _q(tag: str) -> str:
     return f"{{{_MAIN_NS}}}{tag}"
 
 
-def _parser() -> etree.XMLParser:
-    # Users' files are untrusted: no entities, no network, no DTD loading.
+def safe_parser() -> etree.XMLParser:
+    """An lxml parser for parts of users' files (untrusted: no entities, network or DTD)."""
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                            remove_blank_text=False)
 
 
-def _parse(data: bytes, where: str) -> etree._Element:
+def parse_part(data: bytes, part: str, where: str | None = None) -> etree._Element:
+    """Parse one XML part of a package; WorkbookError (Vietnamese, ``where`` or the part)
+    when it is not well-formed."""
     try:
-        return etree.fromstring(data, _parser())
+        return etree.fromstring(data, safe_parser())
     except etree.XMLSyntaxError as exc:
-        raise WorkbookError(f"Phần {where} của tệp Excel bị hỏng (XML không hợp lệ: {exc}).",
-                            where) from exc
+        raise WorkbookError(f"Phần {part} của tệp Excel bị hỏng (XML không hợp lệ: {exc}).",
+                            where or part) from exc
 
 
-def _serialize(root: etree._Element) -> bytes:
-    # Excel's own declaration (double quotes, standalone) rather than lxml's single-quoted one.
+def serialize_part(root: etree._Element) -> bytes:
+    """An XML part as bytes with Excel's own declaration (double quotes, standalone), rather
+    than lxml's single-quoted one."""
     return _DECLARATION + etree.tostring(root, encoding="UTF-8")
 
 
 # --------------------------------------------------------------------------- cell references
 
-def _col_number(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def _col_letters(n: int) -> str:
-    out = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
 def _split_ref(ref: str, where: str) -> tuple[int, int]:
     """``"G7"`` → (row 7, column 7); raises WorkbookError for anything that is not one cell."""
     m = _REF_RE.match(ref.strip())
     if m:
-        col, row = _col_number(m.group(1)), int(m.group(2))
+        col, row = column_number(m.group(1)), int(m.group(2))
         if 1 <= col <= _MAX_COL and 1 <= row <= _MAX_ROW:
             return row, col
     raise WorkbookError(f"«{ref}» không phải địa chỉ của một ô (ví dụ G7).", where)
@@ -153,7 +142,7 @@ def _relationships(parts: dict[str, bytes], source_part: str) -> list[etree._Ele
     rels = _rels_path(source_part)
     if rels not in parts:
         return []
-    return list(_parse(parts[rels], rels).iter(f"{{{_PKG_REL_NS}}}Relationship"))
+    return list(parse_part(parts[rels], rels).iter(f"{{{_PKG_REL_NS}}}Relationship"))
 
 
 def _workbook_part(parts: dict[str, bytes]) -> str:
@@ -279,7 +268,7 @@ class _Guards:
     def check(self, row: int, col: int, where: str) -> None:
         for box in self.merged:
             if _inside(box, row, col) and (row, col) != (box[0], box[1]):
-                anchor = f"{_col_letters(box[1])}{box[0]}"
+                anchor = f"{column_letter(box[1])}{box[0]}"
                 raise WorkbookError(f"Ô {where} nằm trong vùng ô đã gộp nhưng không phải ô đầu "
                                     f"{anchor}; không ghi được giá trị vào ô này.", where)
         for box in self.arrays:
@@ -305,7 +294,7 @@ def _table_headers(parts: dict[str, bytes], sheet_part: str) -> list[tuple[int, 
         part = _resolve_target(sheet_part, rel.get("Target", ""))
         if part not in parts:
             continue
-        table = _parse(parts[part], part)
+        table = parse_part(parts[part], part)
         box = _split_range(table.get("ref", ""))
         if box and table.get("headerRowCount", "1") != "0":
             boxes.append((box[0], box[1], box[0], box[3]))
@@ -327,7 +316,7 @@ def _index_rows(sheet_data: etree._Element) -> dict[int, etree._Element]:
                 col = _split_ref(cell.get("r"), "")[1]
             else:
                 col += 1
-                cell.set("r", f"{_col_letters(col)}{number}")
+                cell.set("r", f"{column_letter(col)}{number}")
     return rows
 
 
@@ -414,15 +403,15 @@ def _update_dimension(root: etree._Element, written: list[tuple[int, int]], was_
     box = None if was_empty else _split_range(dim.get("ref", ""))
     rows = [r for r, _ in written] + ([box[0], box[2]] if box else [])
     cols = [c for _, c in written] + ([box[1], box[3]] if box else [])
-    first = f"{_col_letters(min(cols))}{min(rows)}"
-    last = f"{_col_letters(max(cols))}{max(rows)}"
+    first = f"{column_letter(min(cols))}{min(rows)}"
+    last = f"{column_letter(max(cols))}{max(rows)}"
     dim.set("ref", first if first == last else f"{first}:{last}")
 
 
 def _patch_sheet(xml: bytes, part: str, sheet: str, values: Mapping[str, Any], date1904: bool,
                  table_headers: list[tuple[int, int, int, int]]) -> tuple[bytes, bool]:
     """Return the new sheet XML and whether a formula cell was overwritten."""
-    root = _parse(xml, part)
+    root = parse_part(xml, part)
     sheet_data = root.find(_q("sheetData"))
     if sheet_data is None:
         raise WorkbookError(f"Trang tính «{sheet}» không có phần dữ liệu ô (sheetData).", sheet)
@@ -434,7 +423,7 @@ def _patch_sheet(xml: bytes, part: str, sheet: str, values: Mapping[str, Any], d
     for ref, value in values.items():
         where = f"{sheet}!{ref}"
         row_no, col = _split_ref(ref, where)
-        where = f"{sheet}!{_col_letters(col)}{row_no}"
+        where = f"{sheet}!{column_letter(col)}{row_no}"
         _check_value(value, where)
         guards.check(row_no, col, where)
         targets.append((row_no, col, value, where))
@@ -442,7 +431,7 @@ def _patch_sheet(xml: bytes, part: str, sheet: str, values: Mapping[str, Any], d
     had_formula = False
     written: list[tuple[int, int]] = []
     for row_no, col, value, where in targets:
-        ref = f"{_col_letters(col)}{row_no}"
+        ref = f"{column_letter(col)}{row_no}"
         if value is None and row_no not in rows:
             continue
         row = _get_row(sheet_data, rows, row_no)
@@ -462,7 +451,7 @@ def _patch_sheet(xml: bytes, part: str, sheet: str, values: Mapping[str, Any], d
         if value is not None:
             written.append((row_no, col))
     _update_dimension(root, written, was_empty)
-    return _serialize(root), had_formula
+    return serialize_part(root), had_formula
 
 
 # --------------------------------------------------------------------------- workbook level
@@ -492,7 +481,7 @@ def _drop_calc_chain(parts: dict[str, bytes], workbook_part: str) -> tuple[dict[
     rels_name = _rels_path(workbook_part)
     if rels_name not in parts:
         return {}, set()
-    rels = _parse(parts[rels_name], rels_name)
+    rels = parse_part(parts[rels_name], rels_name)
     removed: set[str] = set()
     for rel in list(rels):
         if rel.get("Type") == _CALC_CHAIN:
@@ -500,14 +489,14 @@ def _drop_calc_chain(parts: dict[str, bytes], workbook_part: str) -> tuple[dict[
             rels.remove(rel)
     if not removed:
         return {}, set()
-    updates = {rels_name: _serialize(rels)}
+    updates = {rels_name: serialize_part(rels)}
     ct_name = "[Content_Types].xml"
     if ct_name in parts:
-        types = _parse(parts[ct_name], ct_name)
+        types = parse_part(parts[ct_name], ct_name)
         for override in list(types.iter(f"{{{_CT_NS}}}Override")):
             if override.get("PartName", "").lstrip("/") in removed:
                 types.remove(override)
-        updates[ct_name] = _serialize(types)
+        updates[ct_name] = serialize_part(types)
     return updates, removed & set(parts)
 
 
@@ -555,7 +544,7 @@ def patch_cells(data: bytes, changes: Mapping[str, Mapping[str, Any]]) -> bytes:
         return data
     zf, parts = _read_zip(data)
     workbook_part = _workbook_part(parts)
-    workbook = _parse(parts[workbook_part], workbook_part)
+    workbook = parse_part(parts[workbook_part], workbook_part)
     if etree.QName(workbook).namespace != _MAIN_NS:
         raise WorkbookError("Sổ làm việc được lưu ở định dạng Strict Open XML, không ghi được. "
                             "Hãy lưu lại thành Sổ làm việc Excel (.xlsx/.xlsm) thông thường.")
@@ -579,7 +568,7 @@ def patch_cells(data: bytes, changes: Mapping[str, Mapping[str, Any]]) -> bytes:
         any_formula |= had_formula
 
     if _ensure_full_calc(workbook):
-        updates[workbook_part] = _serialize(workbook)
+        updates[workbook_part] = serialize_part(workbook)
     removed: set[str] = set()
     if any_formula:
         more, removed = _drop_calc_chain(parts, workbook_part)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
+from ..cellref import column_letter
 from ..datafiles import conference_from_dict, parse_date, parse_mark, parse_votes
 from ..definition import bloc_from_dict
 from ..errors import BlocDefinitionError, DataFileError, WorkbookError
@@ -139,7 +140,7 @@ def _text(value: Any) -> str:
 
 
 def _col_letters(col: int) -> str:
-    return re.sub(r"\d", "", cell_ref(0, col))
+    return column_letter(col + 1)
 
 
 class _Grid:

@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Protocol, runtime_checkable
 
+from thidua_xl.cellref import column_letter
 from thidua_xl.errors import WorkbookError
 
 __all__ = ["SheetSource", "MemorySource", "CalamineSource", "OpenpyxlSource", "open_source",
@@ -43,15 +44,6 @@ class SheetSource(Protocol):
 def cell_ref(row: int, col: int) -> str:
     """``(0, 0)`` → ``"A1"``: the reference of a 0-based position in :meth:`SheetSource.values`."""
     return f"{column_letter(col + 1)}{row + 1}"
-
-
-def column_letter(number: int) -> str:
-    """``1`` → ``"A"``, ``28`` → ``"AB"`` (no openpyxl import: the macros start faster)."""
-    letters = ""
-    while number:
-        number, rem = divmod(number - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def formula_cells_of(source: SheetSource, name: str) -> set[str]:
