@@ -114,7 +114,10 @@ def workbook_files(folder: str | os.PathLike[str]) -> list[Path]:
     return out
 
 
-def _read(path: Path) -> tuple[bytes, WorkbookRound]:
+def read_workbook(path: Path) -> tuple[bytes, WorkbookRound]:
+    """The file's bytes and its reading (:func:`read_round`), after the file guards
+    (:func:`thidua_xl.safefile.inspect_workbook_file`).  Raises :class:`WorkbookError` for an
+    unusable file; ThiduaErrors from reading name the file as well as the sheet/cell."""
     from .safefile import inspect_workbook_file
 
     inspect_workbook_file(path)
@@ -140,7 +143,7 @@ def check_workbook(path: str | os.PathLike[str]) -> CheckReport:
     :class:`BlocDefinitionError` for an invalid definition (``where`` names file and cell).
     """
     path = Path(path)
-    _, wround = _read(path)
+    _, wround = read_workbook(path)
     result = review(wround.round_input)
     return CheckReport(path=path, problems=tuple(result.errors), blocking=wround.blocking,
                        result=result, wround=wround)
@@ -189,7 +192,7 @@ def run_workbook(path: str | os.PathLike[str], *, force: bool = False,
     path = Path(path)
     if write:
         check_not_open(path, force)
-    data, wround = _read(path)
+    data, wround = read_workbook(path)
     result = review(wround.round_input)
     written, backup, dossier = False, None, ()
     if write and not wround.blocking:
@@ -263,7 +266,7 @@ def export_workbook(path: str | os.PathLike[str], out_dir: str | os.PathLike[str
     from .safefile import atomic_write
 
     path, out_dir = Path(path), Path(out_dir)
-    _, wround = _read(path)
+    _, wround = read_workbook(path)
     data = wround.round_input
     bloc = data.bloc
     targets = {role: out_dir / name.format(year=bloc.year) for role, name in EXPORT_NAMES.items()}

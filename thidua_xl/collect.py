@@ -63,7 +63,7 @@ from .safefile import (atomic_write, backup_files, check_not_open, inspect_workb
 from .text import fold, normalize
 from .workbook import build as B
 from .workbook import layout as L
-from .workbook.read import UNIT_HEADER_SEARCH_ROWS, WorkbookRound, _Grid, _key, _text, read_round
+from .workbook.read import UNIT_HEADER_SEARCH_ROWS, WorkbookRound, _Grid, _key, _text
 from .workbook.sources import SheetSource, formula_cells_of, open_source
 from .xlsxpatch import patch_cells
 
@@ -284,13 +284,9 @@ def unit_file_bytes(bloc: Bloc, code: str, entries: Mapping[str, ScoreEntry] | N
 
 def _read_master(master: Path) -> tuple[bytes, WorkbookRound]:
     """The master's bytes and its reading; raises WorkbookError if unreadable or damaged."""
-    inspect_workbook_file(master)
-    try:
-        data = master.read_bytes()
-    except OSError as exc:
-        raise WorkbookError(f"Không đọc được tệp {master.name}: {exc.strerror or exc}.",
-                            str(master)) from exc
-    wround = read_round(open_source(master, data))
+    from .actions import read_workbook
+
+    data, wround = read_workbook(master)
     if wround.blocking:
         first = wround.blocking[0]
         more = len(wround.blocking) - 1
