@@ -135,6 +135,7 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     return {"cores": os.cpu_count(), "memory_gb": memory, "cpu": cpu,
+            "load_average": [round(x, 2) for x in os.getloadavg()],
             "os": f"{platform.system()} {platform.release()}",
             "python": platform.python_version(),
             "implementation": platform.python_implementation()}
@@ -403,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         for units, criteria in sizes:
             results["sizes"].append(measure_size(work, units, criteria, repeat, log))
         log("imports …")
-        import_repeat = max(repeat, 5)
+        import_repeat = max(2 * repeat, 3)
         results["macros_import_s"] = round(import_time("thidua_xl.macros", import_repeat), 4)
         results["xlwings_import_s"] = round(import_time("xlwings", import_repeat), 4)
         log("Word dossier …")
@@ -417,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
         results["sheets"] = calls["sheets"]
         results["range_detail"] = calls
         results["targets"] = targets(results)
+        results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     finally:
         if args.keep:
             log(f"work folder kept: {work}")
