@@ -37,9 +37,9 @@ from .batch import _error_text, format_table, map_workbooks, seconds_text, workb
 from .errors import ThiduaError, WorkbookError
 from .text import fold, normalize
 
-__all__ = ["province_rollup", "read_bloc", "rollup_bytes", "RollupReport", "BlocEntry", "Nominee",
-           "AwardTotal", "SHEET_SUMMARY", "SHEET_BLOCS", "SHEET_PROBLEMS", "BLOC_COLUMNS",
-           "AWARD_COLUMNS", "PROBLEM_COLUMNS", "TOTAL_COLUMNS"]
+__all__ = ["province_rollup", "read_bloc", "rollup_bytes", "RollupReport", "BlocEntry",
+           "Nominee", "AwardTotal", "SHEET_SUMMARY", "SHEET_BLOCS", "SHEET_PROBLEMS",
+           "BLOC_COLUMNS", "AWARD_COLUMNS", "PROBLEM_COLUMNS", "TOTAL_COLUMNS"]
 
 SHEET_SUMMARY = "Tổng hợp"
 SHEET_BLOCS = "Các khối"
