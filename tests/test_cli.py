@@ -144,23 +144,14 @@ def test_run_with_data_errors_writes_the_others_and_exits_1(tmp_path):
     assert "Đã ghi kết quả vào khoi.xlsx" in result.stderr
 
 
-def test_run_out_writes_the_word_dossier(book, tmp_path, monkeypatch):
-    import thidua_xl.reports as reports
-
-    calls = []
-
-    def fake(result, out_dir, templates=None, pdf=False):
-        calls.append((result.bloc.name, Path(out_dir), templates, pdf))
-        target = Path(out_dir) / "bao-cao.docx"
-        target.write_bytes(b"docx")
-        return [target]
-
-    monkeypatch.setattr(reports, "write_dossier", fake)
+def test_run_out_writes_the_word_dossier(book, tmp_path):
     out = tmp_path / "ho-so"
     result = thidua("run", book, "--out", out)
     assert result.exit_code == 0
-    assert calls == [("Khối thử nghiệm", out, None, False)]
-    assert f"Đã ghi {out / 'bao-cao.docx'}." in result.stderr.splitlines()
+    written = sorted(p.name for p in out.iterdir())
+    assert "03 To trinh de nghi khen thuong 2021.docx" in written
+    assert len([n for n in written if n.startswith("Phieu cham diem - ")]) == 3
+    assert f"Đã ghi {out / '03 To trinh de nghi khen thuong 2021.docx'}." in result.stderr.splitlines()
 
 
 # ----------------------------------------------------------------------------- refusals

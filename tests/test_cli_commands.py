@@ -310,10 +310,6 @@ def test_report_with_data_errors_writes_the_dossier_and_exits_1(tmp_path):
     assert sha(path) == before and backup_files(path) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG cli.report_command: a workbook with blocking problems gets no dossier, yet stderr "
-    "still ends with 'Đã ghi 0 tệp vào <THƯ_MỤC>.' naming a folder that was never created. "
-    "Fix: print that line only when not report.blocking."))
 def test_report_on_a_workbook_with_a_missing_unit_sheet_writes_nothing(tmp_path):
     path = build(tmp_path, tiny_round(3))
     edit(path, lambda wb: wb.remove(wb["U3"]))
@@ -619,10 +615,6 @@ def test_collect_on_an_unreadable_master_exits_2(tmp_path, returned):
     assert master.read_text(encoding="utf-8") == "không phải sổ"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG cli.collect_command: a folder holding no .xlsx/.xlsm gives exit 0 ('Không có tệp nào "
-    "để gộp.') where collect.collect_folder refuses it as a file error (exit 2). Fix: after "
-    "expand_inputs, raise WorkbookError naming the inputs when the list is empty."))
 def test_collect_refuses_a_folder_without_workbooks(master, tmp_path):
     folder = tmp_path / "thu-ve"
     folder.mkdir()

@@ -158,7 +158,6 @@ def _dossier(result: ReviewResult, out_dir: Path, templates: Any, pdf: bool) -> 
     if write_dossier is None:
         raise ThiduaError("Bản cài đặt này chưa có chức năng xuất văn bản Word "
                           "(thiếu thidua_xl.reports.write_dossier).")
-    out_dir.mkdir(parents=True, exist_ok=True)
     written = write_dossier(result, out_dir, templates=templates, pdf=pdf)
     if written is None:
         return ()

@@ -408,7 +408,8 @@ def report_command(ctx: click.Context, path: Path, out_dir: Path, templates: Pat
              "sửa trước (xem ở trên).")
     for doc in report.dossier:
         click.echo(str(doc))
-    _say(f"Đã ghi {len(report.dossier)} tệp vào {out_dir}.")
+    if not report.blocking:
+        _say(f"Đã ghi {len(report.dossier)} tệp vào {out_dir}.")
     ctx.exit(report.exit_code)
 
 
@@ -463,7 +464,6 @@ def split_command(path: Path, out_dir: Path, force: bool) -> None:
     """
     from .collect import split_workbook
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     files = split_workbook(path, out_dir, overwrite=force)
     for file in files:
         click.echo(str(file))
@@ -500,7 +500,11 @@ def collect_command(ctx: click.Context, path: Path, inputs: tuple[Path, ...], as
     """
     from .collect import collect, expand_inputs
 
-    report = collect(path, expand_inputs(path, list(inputs)), assessed=assessed,
+    files = expand_inputs(path, list(inputs))
+    if not files:
+        raise ThiduaError("Không có tệp Excel (.xlsx/.xlsm) nào để gộp trong "
+                          + ", ".join(map(str, inputs)) + ".", str(inputs[0]))
+    report = collect(path, files, assessed=assessed,
                      dry_run=dry_run, overwrite=overwrite, force=force)
     for line in report.summary_lines():
         click.echo(line)
