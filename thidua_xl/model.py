@@ -327,7 +327,7 @@ class RoundInput:
 # Result
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LineResult:
     """One criterion of one unit after validation: parsed scores (points or ``None``), the
     official score (assessed if given, else self; blank bonus/deduction lines count 0)."""

@@ -7,10 +7,14 @@ decimal comma (``106,0 điểm``) and two-digit small counts (``02 đơn vị``)
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
+from .text import normalize
+
+_FLOATS: dict[float, Decimal] = {}
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
 
 
@@ -27,10 +31,18 @@ def parse_score(value: object) -> Decimal | None:
 
     Raises :class:`NotANumber` for anything else (``"chín"``, ``"9,5,1"``, ``True``, NaN).
     """
-    from .text import normalize
-
     if value is None:
         return None
+    if type(value) is float:
+        # Numeric cells repeat a handful of values (steps of 0.5): convert each once.
+        cached = _FLOATS.get(value)
+        if cached is None:
+            if not math.isfinite(value):
+                raise NotANumber(f"“{value}” không phải là số")
+            if len(_FLOATS) > 4096:
+                _FLOATS.clear()
+            cached = _FLOATS[value] = Decimal(repr(value)) + 0
+        return cached
     if isinstance(value, bool):
         raise NotANumber(f"“{value}” không phải là số")
     if isinstance(value, Decimal):

@@ -30,6 +30,8 @@ def review(data: RoundInput) -> ReviewResult:
     """
     bloc = data.bloc
     unit_codes = [u.code for u in bloc.units]
+    known_units = set(unit_codes)
+    position = {code: i for i, code in enumerate(unit_codes)}
     criterion_codes = {c.code for c in bloc.criteria}
     bloc_errors: list[DataError] = [e for e in data.read_errors if e.unit is None]
     extra_errors: dict[str, list[DataError]] = defaultdict(list)
@@ -41,7 +43,7 @@ def review(data: RoundInput) -> ReviewResult:
     for entry in data.scores:
         at = entry.self_at
         sheet, cell = (at.sheet, at.cell) if at else (entry.unit, "")
-        if entry.unit not in unit_codes:
+        if entry.unit not in known_units:
             bloc_errors.append(DataError(sheet, cell, f"mã đơn vị “{entry.unit}” không có trong khối"))
         elif entry.criterion not in criterion_codes:
             extra_errors[entry.unit].append(DataError(
@@ -78,7 +80,7 @@ def review(data: RoundInput) -> ReviewResult:
     ok = [code for code in unit_codes if not errors[code]]
     strengths = {code: strength(scored[code].official, bloc.review.tie_break) for code in ok}
     ranks = rank(strengths)
-    order = sorted(ok, key=lambda c: (ranks[c], unit_codes.index(c)))
+    order = sorted(ok, key=lambda c: (ranks[c], position[c]))
 
     disciplined = {code: bool(data.facts.get(code) and data.facts[code].disciplined)
                    for code in unit_codes}

@@ -24,7 +24,6 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from pyopenvba.cfb import CFB
 
 from thidua_xl.errors import WorkbookError
 
@@ -101,6 +100,8 @@ def _refuse(path: Path, message: str) -> WorkbookError:
 
 def _inspect_cfb(path: Path) -> WorkbookError:
     """The error to raise for an OLE compound file (encrypted OOXML or legacy .xls)."""
+    from pyopenvba.cfb import CFB  # only for this rare case: keeps every command's start-up light
+
     try:
         streams = set(CFB.from_bytes(path.read_bytes()).list_streams_at(()))
     except Exception as exc:   # noqa: BLE001 — any failure to parse this input means damaged

@@ -117,16 +117,20 @@ def score_unit(bloc: Bloc, code: str, entries: Mapping[str, ScoreEntry]) -> Scor
     lines: list[LineResult] = []
     official: dict[str, Decimal] = {}
     own: dict[str, Decimal] = {}
+    fallback = Location(code)
     for crit in bloc.criteria:
         entry = entries.get(crit.code)
-        fallback = Location(code)
         if entry is None:
             entry = ScoreEntry(unit=code, criterion=crit.code)
         self_at = entry.self_at or fallback
         before = len(errors)
-        self_score = _check(bloc, crit, entry.self_score, self_at, "Tự chấm", errors, code)
-        assessed = _check(bloc, crit, entry.assessed_score, entry.assessed_at or self_at,
-                          "Khối chấm", errors, code)
+        raw = entry.self_score
+        self_score = None if raw is None else _check(bloc, crit, raw, self_at, "Tự chấm",
+                                                     errors, code)
+        raw = entry.assessed_score
+        assessed = None if raw is None else _check(bloc, crit, raw,
+                                                   entry.assessed_at or self_at, "Khối chấm",
+                                                   errors, code)
         if len(errors) == before and self_score is None and assessed is None \
                 and kinds[crit.section] == STANDARD:
             errors.append(DataError(self_at.sheet, self_at.cell,

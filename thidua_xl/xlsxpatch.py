@@ -145,7 +145,9 @@ def _relationships(parts: dict[str, bytes], source_part: str) -> list[etree._Ele
     return list(parse_part(parts[rels], rels).iter(f"{{{_PKG_REL_NS}}}Relationship"))
 
 
-def _workbook_part(parts: dict[str, bytes]) -> str:
+def workbook_part(parts: Mapping[str, bytes]) -> str:
+    """The name of the package's workbook part (via the root relationships); WorkbookError
+    when the package is not a workbook."""
     for rel in _relationships(parts, ""):
         if rel.get("Type") == _OFFICE_DOCUMENT:
             part = _resolve_target("", rel.get("Target", ""))
@@ -156,8 +158,8 @@ def _workbook_part(parts: dict[str, bytes]) -> str:
     raise WorkbookError("Tệp không phải là sổ làm việc Excel (không có xl/workbook.xml).")
 
 
-def _sheet_parts(parts: dict[str, bytes], workbook_part: str,
-                 workbook: etree._Element) -> dict[str, str]:
+def sheet_parts(parts: Mapping[str, bytes], workbook_part: str,
+                workbook: etree._Element) -> dict[str, str]:
     """Sheet name (as shown on its tab) → worksheet part name."""
     by_id = {rel.get("Id"): rel for rel in _relationships(parts, workbook_part)}
     out: dict[str, str] = {}
@@ -543,12 +545,12 @@ def patch_cells(data: bytes, changes: Mapping[str, Mapping[str, Any]]) -> bytes:
     if not any(changes.values()):
         return data
     zf, parts = _read_zip(data)
-    workbook_part = _workbook_part(parts)
-    workbook = parse_part(parts[workbook_part], workbook_part)
+    wb_part = workbook_part(parts)
+    workbook = parse_part(parts[wb_part], wb_part)
     if etree.QName(workbook).namespace != _MAIN_NS:
         raise WorkbookError("Sổ làm việc được lưu ở định dạng Strict Open XML, không ghi được. "
                             "Hãy lưu lại thành Sổ làm việc Excel (.xlsx/.xlsm) thông thường.")
-    sheets = _sheet_parts(parts, workbook_part, workbook)
+    sheets = sheet_parts(parts, wb_part, workbook)
     pr = workbook.find(_q("workbookPr"))
     date1904 = pr is not None and pr.get("date1904") in ("1", "true")
 
@@ -568,10 +570,10 @@ def patch_cells(data: bytes, changes: Mapping[str, Mapping[str, Any]]) -> bytes:
         any_formula |= had_formula
 
     if _ensure_full_calc(workbook):
-        updates[workbook_part] = serialize_part(workbook)
+        updates[wb_part] = serialize_part(workbook)
     removed: set[str] = set()
     if any_formula:
-        more, removed = _drop_calc_chain(parts, workbook_part)
+        more, removed = _drop_calc_chain(parts, wb_part)
         updates.update(more)
 
     out = io.BytesIO()
