@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 # Section kinds (rules.md §3).
 STANDARD = "standard"
@@ -327,10 +327,11 @@ class RoundInput:
 # Result
 
 
-@dataclass(frozen=True, slots=True)
-class LineResult:
+class LineResult(NamedTuple):
     """One criterion of one unit after validation: parsed scores (points or ``None``), the
-    official score (assessed if given, else self; blank bonus/deduction lines count 0)."""
+    official score (assessed if given, else self; blank bonus/deduction lines count 0).
+
+    A named tuple rather than a dataclass: a large bloc builds tens of thousands of them."""
 
     criterion: str
     self_score: Decimal | None

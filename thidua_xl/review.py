@@ -41,20 +41,23 @@ def review(data: RoundInput) -> ReviewResult:
 
     entries: dict[str, dict[str, ScoreEntry]] = defaultdict(dict)
     for entry in data.scores:
+        unit_entries = entries[entry.unit] if entry.unit in known_units else None
+        if unit_entries is not None and entry.criterion in criterion_codes \
+                and entry.criterion not in unit_entries:
+            unit_entries[entry.criterion] = entry
+            continue
         at = entry.self_at
         sheet, cell = (at.sheet, at.cell) if at else (entry.unit, "")
-        if entry.unit not in known_units:
+        if unit_entries is None:
             bloc_errors.append(DataError(sheet, cell, f"mã đơn vị “{entry.unit}” không có trong khối"))
         elif entry.criterion not in criterion_codes:
             extra_errors[entry.unit].append(DataError(
                 sheet, cell, f"mã tiêu chí “{entry.criterion}” không có trong bảng tiêu chí",
                 entry.unit))
-        elif entry.criterion in entries[entry.unit]:
+        else:
             extra_errors[entry.unit].append(DataError(
                 sheet, cell, f"tiêu chí {entry.criterion} của {entry.unit} được nhập hai lần",
                 entry.unit))
-        else:
-            entries[entry.unit][entry.criterion] = entry
 
     conference = data.conference
     members = (conference.members if conference and conference.members else None) or len(unit_codes)
@@ -65,7 +68,8 @@ def review(data: RoundInput) -> ReviewResult:
         bloc_errors.append(DataError("Hội nghị", "", f"số thành viên có mặt ({present}) lớn hơn "
                                                     f"số thành viên của Khối ({members})"))
 
-    scored = {code: score_unit(bloc, code, entries.get(code, {})) for code in unit_codes}
+    memo: dict = {}
+    scored = {code: score_unit(bloc, code, entries.get(code, {}), memo) for code in unit_codes}
     errors = {code: list(s.errors) + extra_errors.get(code, []) for code, s in scored.items()}
     votes = {code: dict(data.facts[code].votes) if code in data.facts else {}
              for code in unit_codes}
@@ -154,7 +158,7 @@ def review(data: RoundInput) -> ReviewResult:
             rank=ranks.get(code), grade=grades.get(code), eligible=eligible[code],
             ineligibility=_ineligibility(errs, disciplined[code], s.critical_failed),
             award=award_key, status=status, votes=votes[code], lines=s.lines,
-            differences=tuple(line for line in s.lines if line.differs), errors=errs,
+            differences=s.differences, errors=errs,
             disciplined=disciplined[code], critical_failed=s.critical_failed, reason=text))
 
     all_errors = tuple(bloc_errors) + tuple(e for r in results for e in r.errors)

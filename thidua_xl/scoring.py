@@ -43,6 +43,36 @@ class ScoredUnit:
     official: Totals | None
     self: Totals | None
     critical_failed: tuple[str, ...]
+    differences: tuple[LineResult, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the hot loop needs from a bloc, computed once per bloc: per criterion (in table
+    order) the criterion, its section code and whether the section is standard."""
+
+    lines: tuple[tuple[Criterion, str, bool], ...]
+    sections: tuple[str, ...]
+    bonus: frozenset[str]
+    deduction: frozenset[str]
+
+
+_PLANS: dict[int, tuple[Bloc, _Plan]] = {}
+
+
+def _plan(bloc: Bloc) -> _Plan:
+    cached = _PLANS.get(id(bloc))
+    if cached is not None and cached[0] is bloc:
+        return cached[1]
+    kinds = {s.code: s.kind for s in bloc.sections}
+    plan = _Plan(lines=tuple((c, c.section, kinds[c.section] == STANDARD) for c in bloc.criteria),
+                 sections=tuple(kinds),
+                 bonus=frozenset(k for k, v in kinds.items() if v == BONUS),
+                 deduction=frozenset(k for k, v in kinds.items() if v == DEDUCTION))
+    if len(_PLANS) > 64:
+        _PLANS.clear()
+    _PLANS[id(bloc)] = (bloc, plan)
+    return plan
 
 
 def compute_totals(bloc: Bloc, scores: Mapping[str, Decimal]) -> Totals:
@@ -51,22 +81,32 @@ def compute_totals(bloc: Bloc, scores: Mapping[str, Decimal]) -> Totals:
     Bonus capped at ``scoring.bonus_cap``; deductions capped at ``scoring.deduction_cap`` when
     set; the total floored at 0 and free to exceed ``base_points`` through bonus (rules.md §3).
     """
-    kinds = {s.code: s.kind for s in bloc.sections}
-    per_section = {s.code: ZERO for s in bloc.sections}
-    by_kind = {STANDARD: ZERO, BONUS: ZERO, DEDUCTION: ZERO}
-    for c in bloc.criteria:
-        value = scores.get(c.code) or ZERO
-        per_section[c.section] += value
-        by_kind[kinds[c.section]] += value
+    plan = _plan(bloc)
+    per_section = dict.fromkeys(plan.sections, ZERO)
+    for crit, section, _ in plan.lines:
+        value = scores.get(crit.code)
+        if value:
+            per_section[section] += value
+    return _totals(bloc, plan, per_section)
+
+
+def _totals(bloc: Bloc, plan: _Plan, per_section: dict[str, Decimal]) -> Totals:
+    base = bonus_raw = deductions_raw = ZERO
+    for section, value in per_section.items():
+        if section in plan.bonus:
+            bonus_raw += value
+        elif section in plan.deduction:
+            deductions_raw += value
+        else:
+            base += value
     cap = bloc.scoring
-    bonus = min(by_kind[BONUS], cap.bonus_cap)
-    deductions = by_kind[DEDUCTION]
+    bonus = min(bonus_raw, cap.bonus_cap)
+    deductions = deductions_raw
     if cap.deduction_cap is not None:
         deductions = min(deductions, cap.deduction_cap)
-    total = max(ZERO, by_kind[STANDARD] + bonus - deductions)
-    return Totals(base=by_kind[STANDARD], section_totals=per_section, bonus_raw=by_kind[BONUS],
-                  bonus=bonus, deductions_raw=by_kind[DEDUCTION], deductions=deductions,
-                  total=total)
+    total = max(ZERO, base + bonus - deductions)
+    return Totals(base=base, section_totals=per_section, bonus_raw=bonus_raw, bonus=bonus,
+                  deductions_raw=deductions_raw, deductions=deductions, total=total)
 
 
 def grade_for(bloc: Bloc, total: Decimal) -> Grade | None:
@@ -105,46 +145,70 @@ def _check(bloc: Bloc, crit: Criterion, raw: object, at: Location, label: str,
     return value
 
 
-def score_unit(bloc: Bloc, code: str, entries: Mapping[str, ScoreEntry]) -> ScoredUnit:
+def score_unit(bloc: Bloc, code: str, entries: Mapping[str, ScoreEntry],
+               memo: dict | None = None) -> ScoredUnit:
     """Validate one unit's entries (criterion code → entry) and compute its totals.
 
     Checks of rules.md §2: a number (decimal point or comma), 0 ≤ score ≤ ``max_points``, a
     whole multiple of ``scoring.step``; a standard line with neither score is "chưa chấm";
     bonus and deduction lines may be blank (= 0).  Errors are returned, never raised.
+    ``memo``: a dict shared across the units of one review, remembering values already found
+    valid for a criterion (units repeat the same few scores).
     """
-    kinds = {s.code: s.kind for s in bloc.sections}
+    plan = _plan(bloc)
+    memo = {} if memo is None else memo
     errors: list[DataError] = []
     lines: list[LineResult] = []
-    official: dict[str, Decimal] = {}
-    own: dict[str, Decimal] = {}
+    official = dict.fromkeys(plan.sections, ZERO)
+    own = dict.fromkeys(plan.sections, ZERO)
+    critical: list[str] = []
+    differences: list[LineResult] = []
     fallback = Location(code)
-    for crit in bloc.criteria:
+    for crit, section, standard in plan.lines:
         entry = entries.get(crit.code)
         if entry is None:
             entry = ScoreEntry(unit=code, criterion=crit.code)
         self_at = entry.self_at or fallback
         before = len(errors)
         raw = entry.self_score
-        self_score = None if raw is None else _check(bloc, crit, raw, self_at, "Tự chấm",
-                                                     errors, code)
+        self_score = None
+        if raw is not None:
+            key = (crit.code, type(raw), raw)
+            self_score = memo.get(key)
+            if self_score is None:
+                self_score = _check(bloc, crit, raw, self_at, "Tự chấm", errors, code)
+                if self_score is not None:
+                    memo[key] = self_score
         raw = entry.assessed_score
-        assessed = None if raw is None else _check(bloc, crit, raw,
-                                                   entry.assessed_at or self_at, "Khối chấm",
-                                                   errors, code)
-        if len(errors) == before and self_score is None and assessed is None \
-                and kinds[crit.section] == STANDARD:
-            errors.append(DataError(self_at.sheet, self_at.cell,
-                                    f"tiêu chí {crit.code} chưa chấm", code))
+        assessed = None
+        if raw is not None:
+            key = (crit.code, type(raw), raw)
+            assessed = memo.get(key)
+            if assessed is None:
+                assessed = _check(bloc, crit, raw, entry.assessed_at or self_at, "Khối chấm",
+                                  errors, code)
+                if assessed is not None:
+                    memo[key] = assessed
         value = assessed if assessed is not None else self_score
-        if value is None and kinds[crit.section] != STANDARD:
-            value = ZERO
-        lines.append(LineResult(crit.code, self_score, assessed, value, entry.evidence))
-        if value is not None:
-            official[crit.code] = value
-        own[crit.code] = self_score or ZERO
-    critical = tuple(c.code for c in bloc.criteria
-                     if c.critical and official.get(c.code) == ZERO)
+        if value is None:
+            if standard:
+                if len(errors) == before:
+                    errors.append(DataError(self_at.sheet, self_at.cell,
+                                            f"tiêu chí {crit.code} chưa chấm", code))
+            else:
+                value = ZERO
+        line = LineResult(crit.code, self_score, assessed, value, entry.evidence)
+        lines.append(line)
+        if assessed is not None and assessed != (self_score or ZERO):
+            differences.append(line)
+        if value:
+            official[section] += value
+        elif value is not None and crit.critical:
+            critical.append(crit.code)
+        if self_score:
+            own[section] += self_score
     if errors:
-        return ScoredUnit(code, tuple(lines), tuple(errors), None, None, critical)
-    return ScoredUnit(code, tuple(lines), (), compute_totals(bloc, official),
-                      compute_totals(bloc, own), critical)
+        return ScoredUnit(code, tuple(lines), tuple(errors), None, None, tuple(critical),
+                          tuple(differences))
+    return ScoredUnit(code, tuple(lines), (), _totals(bloc, plan, official),
+                      _totals(bloc, plan, own), tuple(critical), tuple(differences))
