@@ -27,6 +27,11 @@ EMULATION_FLAG = "emulation_flag"
 CERTIFICATE_OF_MERIT = "certificate_of_merit"
 AWARD_ORDER = (EMULATION_FLAG, CERTIFICATE_OF_MERIT)
 
+# Kinds of data error (what they block; see DataError).
+SCORES_ERROR = "scores"
+VOTES_ERROR = "votes"
+DISCIPLINE_ERROR = "discipline"
+
 # Leader rules (rules.md §9).
 LEADER_RULES = ("deputy_succeeds", "rotation", "vote")
 
@@ -245,19 +250,29 @@ class Location:
 @dataclass(frozen=True)
 class DataError:
     """A problem in a unit's data or in the review facts: ``sheet``, ``cell``, Vietnamese
-    ``message``, and the ``unit`` code it blocks (``None`` when it concerns the bloc)."""
+    ``message``, the ``unit`` code it concerns (``None`` when it concerns the bloc) and its
+    ``kind``, which decides what it blocks:
+
+    * ``scores`` (a score, a criterion row): the unit gets no total, rank or award;
+    * ``votes`` (a vote count): the unit keeps its total and rank but gets no award, and the
+      quota place it would take stays open, so a typo never hands the award to another unit;
+    * ``discipline`` (the `Kỷ luật` mark): the unit keeps its total and rank but can neither
+      be nominated nor lead the bloc next year until the mark is corrected.
+    """
 
     sheet: str
     cell: str
     message: str
     unit: str | None = None
+    kind: str = "scores"
 
     def __str__(self) -> str:
         where = f"{self.sheet}!{self.cell}" if self.cell else self.sheet
         return f"{where}: {self.message}"
 
     def to_json(self) -> dict:
-        return {"sheet": self.sheet, "cell": self.cell, "message": self.message, "unit": self.unit}
+        return {"sheet": self.sheet, "cell": self.cell, "message": self.message,
+                "unit": self.unit, "kind": self.kind}
 
 
 @dataclass(frozen=True)
@@ -281,12 +296,13 @@ class ScoreEntry:
 @dataclass(frozen=True)
 class UnitFacts:
     """Review facts of one unit: ``disciplined`` (kỷ luật) and ``votes`` per award key
-    (``None`` = not on that ballot); ``at`` locates the row."""
+    (``None`` = not on that ballot); ``at`` locates the row, ``votes_at`` each vote cell."""
 
     unit: str
     disciplined: bool = False
     votes: Mapping[str, int | None] = field(default_factory=dict)
     at: Location | None = None
+    votes_at: Mapping[str, Location] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
