@@ -206,7 +206,9 @@ def cases(draw) -> Case:
         present = draw(st.one_of(st.none(), st.integers(0, n), st.just(n)))
         conference = Conference(members=n, present=present)
         for u in units:
-            votes[u] = {a: draw(st.one_of(st.none(), st.integers(0, n)))
+            # Votes come from those present: never more (the engine rejects that).
+            most = n if present is None else present
+            votes[u] = {a: draw(st.one_of(st.none(), st.integers(0, most)))
                         for a in (FLAG, MERIT)}
     case = Case(
         n=n, step=step, bonus_cap=Decimal(draw(st.sampled_from([0, 5, 10]))),

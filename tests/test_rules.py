@@ -136,7 +136,40 @@ def test_votes_above_members_are_an_error_of_that_unit():
     bloc = tiny_bloc(3)
     res = run(bloc, unit_facts=facts(U1={FLAG: 4}), conference=ballot(3))
     assert res.unit("U1").status == DATA_ERRORS
-    assert "lớn hơn số thành viên (3)" in res.unit("U1").errors[0].message
+    assert "lớn hơn số thành viên của Khối (3)" in res.unit("U1").errors[0].message
+
+
+def test_a_vote_typo_keeps_score_and_rank_and_holds_the_place():
+    # U1 would take the only flag; its vote (40 of 3 members) is a typo.  U1 keeps its total
+    # and rank, gets no award, and the flag is NOT handed to U2 until the vote is corrected.
+    bloc = tiny_bloc(3)
+    scores = {"U1": {}, "U2": {"I.1": 29}, "U3": {"I.1": 28}}
+    res = run(bloc, scores, unit_facts=facts(U1={FLAG: 40}, U2={FLAG: 3}), conference=ballot(3))
+    u1 = res.unit("U1")
+    assert (u1.total, u1.rank, u1.status, u1.award) == (Decimal(100), 1, DATA_ERRORS, None)
+    assert nominees(res)[FLAG] == []
+    assert "chỗ của đơn vị trong chỉ tiêu Cờ thi đua được giữ lại đến khi sửa" in u1.reason
+    assert res.next_leader == "U2"      # succession does not depend on votes
+
+
+def test_votes_above_present_or_valid_ballots_are_errors():
+    bloc = tiny_bloc(3)
+    res = run(bloc, unit_facts=facts(U1={FLAG: 3}, U2={MERIT: 2}),
+              conference=Conference(members=3, present=2, ballots_issued=3, ballots_valid=1))
+    messages = [str(e) for e in res.errors]
+    assert messages == [
+        "Hội nghị: số phiếu phát ra (3) lớn hơn số thành viên có mặt (2)",
+        "Bình xét!A2: số phiếu đồng ý 3 của U1 lớn hơn số thành viên có mặt (2)",
+        "Bình xét!A2: số phiếu đồng ý 2 của U2 lớn hơn số phiếu hợp lệ (1)"]
+
+
+def test_a_doubtful_discipline_mark_bars_awards_and_office_but_keeps_the_rank():
+    bloc = tiny_bloc(3)
+    bad_mark = DataError("Bình xét", "C2", "cột Kỷ luật chỉ nhận “x”", "U2", kind="discipline")
+    res = run(bloc, {"U1": {"I.1": 29}, "U2": {}, "U3": {"I.1": 28}}, read_errors=(bad_mark,))
+    u2 = res.unit("U2")
+    assert (u2.rank, u2.award, u2.status, u2.eligible) == (1, None, DATA_ERRORS, False)
+    assert res.next_leader == "U3"      # the deputy U2 cannot succeed while the mark is in doubt
 
 
 # ---------------------------------------------------------------------------------------------
@@ -499,7 +532,7 @@ def test_vote_threshold_counts_all_members_not_those_present():
 def test_no_quorum():
     bloc = tiny_bloc(3)
     scores = {"U1": {}, "U2": {"I.1": 29}, "U3": {"I.1": 28}}
-    res = run(bloc, scores, unit_facts=facts(U1={FLAG: 3}, U2={MERIT: 3}),
+    res = run(bloc, scores, unit_facts=facts(U1={FLAG: 1}, U2={MERIT: 1}),
               conference=ballot(3, present=1))
     assert res.quorum_ok is False
     assert nominees(res) == {FLAG: [], MERIT: []}

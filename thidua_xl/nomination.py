@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Mapping, Sequence
+from typing import AbstractSet as Set, Mapping, Sequence
 
 from .model import Award, Bloc, Tie
 from .ranking import Strength
@@ -63,11 +63,12 @@ class AwardOutcome:
     nominees: list[str] = field(default_factory=list)
     failed_vote: list[str] = field(default_factory=list)
     tie: Tie | None = None
+    held: list[str] = field(default_factory=list)
 
 
 def nominate(bloc: Bloc, order: Sequence[str], strengths: Mapping[str, Strength],
              candidates: Mapping[str, Sequence[str]], votes: Mapping[str, Mapping[str, int | None]],
-             ballots: bool, members: int) -> list[AwardOutcome]:
+             ballots: bool, members: int, held: Set[str] = frozenset()) -> list[AwardOutcome]:
     """Assign the awards in order (rules.md §8).
 
     ``order``: ranked unit codes, best first.  ``candidates``: award key → codes eligible for
@@ -76,7 +77,8 @@ def nominate(bloc: Bloc, order: Sequence[str], strengths: Mapping[str, Strength]
     to the next eligible unit in rank order.  A unit gets at most one award.  When the last unit
     inside the quota and the first outside are equal on every tie-break key, none of the tied
     units gets the remaining slot(s) (the tie is reported); they stay candidates for the awards
-    that follow.
+    that follow.  A unit in ``held`` (its vote count is in doubt) keeps its place without
+    getting the award, so a typo never hands the award to the next unit.
     """
     taken: set[str] = set()
     outcomes: list[AwardOutcome] = []
@@ -86,7 +88,7 @@ def nominate(bloc: Bloc, order: Sequence[str], strengths: Mapping[str, Strength]
         pool = [u for u in order if u in allowed and u not in taken]
         passing = []
         for code in pool:
-            if ballots and not vote_passes(votes.get(code, {}).get(award.key), members,
+            if ballots and code not in held and not vote_passes(votes.get(code, {}).get(award.key), members,
                                            award.vote_threshold):
                 if len(passing) < outcome.quota:
                     outcome.failed_vote.append(code)
@@ -99,7 +101,8 @@ def nominate(bloc: Bloc, order: Sequence[str], strengths: Mapping[str, Strength]
                 tied = [u for u in passing if strengths[u] == boundary]
                 chosen = [u for u in chosen if strengths[u] != boundary]
                 outcome.tie = Tie(award.key, tuple(tied), outcome.quota - len(chosen))
-        outcome.nominees = chosen
+        outcome.held = [u for u in chosen if u in held]
+        outcome.nominees = [u for u in chosen if u not in held]
         taken.update(chosen)
         outcomes.append(outcome)
     return outcomes

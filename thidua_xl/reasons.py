@@ -41,11 +41,18 @@ def reason(bloc: Bloc, *, status: str, head: str, award: Award | None = None,
            disciplined: bool = False, critical: tuple[str, ...] = (), grade: str | None = None,
            failed: Award | None = None, tie_award: Award | None = None,
            tied_with: tuple[str, ...] = (), present: int | None = None,
-           quota_text: str = "", beaten_by: tuple[str, Totals, Totals, str] | None = None) -> str:
+           quota_text: str = "", beaten_by: tuple[str, Totals, Totals, str] | None = None,
+           held: tuple[Award, ...] = ()) -> str:
     """Compose the sentence for one unit.  ``head`` is :func:`standing` (empty for units with
     data errors); the other arguments are the facts relevant to ``status``."""
     if status == DATA_ERRORS:
-        return (f"Chưa xếp hạng vì dữ liệu có {len(errors)} lỗi; lỗi đầu tiên: {errors[0]}.")
+        if not head:
+            return f"Chưa xếp hạng vì dữ liệu có {len(errors)} lỗi; lỗi đầu tiên: {errors[0]}."
+        text = f"{head}; chưa xét khen thưởng vì dữ liệu bình xét có lỗi: {errors[0]}"
+        if held:
+            text += (" (chỗ của đơn vị trong chỉ tiêu " + ", ".join(a.short_name for a in held)
+                     + " được giữ lại đến khi sửa)")
+        return text + "."
     if status in (NOMINATED, PROPOSED):
         if status == NOMINATED:
             return f"{head}; đề nghị tặng {award.name} với {votes}/{members} phiếu đồng ý."

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .model import (DATA_ERRORS, FAILED_VOTE, NO_QUORUM, NOMINATED, NOT_ELIGIBLE, PROPOSED,
-                    QUOTA_REACHED, UNRESOLVED_TIE, DataError, ReviewResult, RoundInput,
-                    ScoreEntry, UnitResult)
+from .model import (DATA_ERRORS, DISCIPLINE_ERROR, FAILED_VOTE, NO_QUORUM, NOMINATED,
+                    NOT_ELIGIBLE, PROPOSED, QUOTA_REACHED, SCORES_ERROR, UNRESOLVED_TIE,
+                    VOTES_ERROR, Conference, DataError, ReviewResult, RoundInput, ScoreEntry,
+                    UnitFacts, UnitResult)
 from .nomination import grade_reaches, nominate, quorum_met
 from .ranking import deciding_key, rank, strength
 from .reasons import quota_summary, reason, standing
@@ -68,41 +69,49 @@ def review(data: RoundInput) -> ReviewResult:
         bloc_errors.append(DataError("Hội nghị", "", f"số thành viên có mặt ({present}) lớn hơn "
                                                     f"số thành viên của Khối ({members})"))
 
+    if ballots and conference.ballots_issued is not None and conference.ballots_issued > present:
+        bloc_errors.append(DataError("Hội nghị", "", f"số phiếu phát ra ({conference.ballots_issued}) "
+                                                    f"lớn hơn số thành viên có mặt ({present})",
+                                     kind=VOTES_ERROR))
+
     memo: dict = {}
     scored = {code: score_unit(bloc, code, entries.get(code, {}), memo) for code in unit_codes}
     errors = {code: list(s.errors) + extra_errors.get(code, []) for code, s in scored.items()}
     votes = {code: dict(data.facts[code].votes) if code in data.facts else {}
              for code in unit_codes}
     for code in unit_codes:
-        for key, count in votes[code].items():
-            if count is not None and count > members:
-                fact = data.facts[code]
-                at = fact.at
-                errors[code].append(DataError(at.sheet if at else code, at.cell if at else "",
-                                              f"số phiếu {count} của {code} lớn hơn số thành viên "
-                                              f"({members})", code))
-    ok = [code for code in unit_codes if not errors[code]]
+        errors[code] += _vote_errors(code, data.facts.get(code), members, present, conference)
+
+    def has(code: str, kind: str) -> bool:
+        return any(e.kind == kind for e in errors[code])
+
+    ok = [code for code in unit_codes if not has(code, SCORES_ERROR)]
     strengths = {code: strength(scored[code].official, bloc.review.tie_break) for code in ok}
     ranks = rank(strengths)
     order = sorted(ok, key=lambda c: (ranks[c], position[c]))
 
     disciplined = {code: bool(data.facts.get(code) and data.facts[code].disciplined)
                    for code in unit_codes}
-    eligible = {code: code in ranks and not disciplined[code] and not scored[code].critical_failed
-                for code in unit_codes}
+    # May lead next year / be proposed: scored, not disciplined, no critical criterion at 0,
+    # and no doubt about the discipline mark.
+    office_ok = {code: code in ranks and not disciplined[code] and not scored[code].critical_failed
+                 and not has(code, DISCIPLINE_ERROR) for code in unit_codes}
+    held = {code for code in ok if has(code, VOTES_ERROR)}
+    eligible = {code: office_ok[code] and not errors[code] for code in unit_codes}
     grades = {code: (g.code if (g := grade_for(bloc, scored[code].official.total)) else None)
               for code in ok}
-    candidates = {a.key: [c for c in order if eligible[c] and grade_reaches(bloc, grades[c], a.min_grade)]
+    candidates = {a.key: [c for c in order if office_ok[c]
+                          and grade_reaches(bloc, grades[c], a.min_grade)]
                   for a in bloc.awards}
 
-    outcomes = nominate(bloc, order, strengths, candidates, votes, ballots, members)
+    outcomes = nominate(bloc, order, strengths, candidates, votes, ballots, members, held)
     if quorum_ok is False:
         for o in outcomes:
-            o.nominees, o.failed_vote, o.tie = [], [], None
+            o.nominees, o.failed_vote, o.tie, o.held = [], [], None, []
     award_of = {code: o.award for o in outcomes for code in o.nominees}
     quotas = {o.award: o.quota for o in outcomes}
 
-    leader, deputy, leader_note = succession(bloc, eligible, conference)
+    leader, deputy, leader_note = succession(bloc, office_ok, conference)
 
     results = []
     for unit in bloc.units:
@@ -127,9 +136,13 @@ def review(data: RoundInput) -> ReviewResult:
             status = FAILED_VOTE
         else:
             status = QUOTA_REACHED
-        head = "" if errs else standing(bloc, ranks[code], len(ranks), s.official.total, grades[code])
+        official = s.official if code in ranks else None
+        head = "" if official is None else standing(bloc, ranks[code], len(ranks),
+                                                    official.total, grades[code])
         extra: dict = {}
-        if award_key:
+        if status == DATA_ERRORS:
+            extra = dict(held=tuple(bloc.award(o.award) for o in outcomes if code in o.held))
+        elif award_key:
             extra = dict(award=bloc.award(award_key), votes=votes[code].get(award_key))
         elif status == NOT_ELIGIBLE:
             extra = dict(disciplined=disciplined[code], critical=s.critical_failed)
@@ -144,10 +157,9 @@ def review(data: RoundInput) -> ReviewResult:
                          beaten_by=_beaten_by(code, outcomes, scored, bloc))
         text = reason(bloc, status=status, head=head, **extra, **{k: v for k, v in facts.items()
                                                                   if k != "bloc"})
-        official = s.official
         results.append(UnitResult(
             code=code, name=unit.name,
-            self_total=s.self.total if s.self else None,
+            self_total=s.self.total if official else None,
             total=official.total if official else None,
             section_totals=dict(official.section_totals) if official else {},
             base=official.base if official else None,
@@ -168,6 +180,31 @@ def review(data: RoundInput) -> ReviewResult:
         ties=tuple(o.tie for o in outcomes if o.tie), quorum_ok=quorum_ok, ballots=ballots,
         members=members, present=present, next_leader=leader, next_deputy=deputy,
         leader_note=leader_note, errors=all_errors, conference=conference)
+
+
+def _vote_errors(code: str, fact: UnitFacts | None, members: int, present: int | None,
+                 conference: Conference | None) -> list[DataError]:
+    """Vote counts that cannot be right: more than the members, than those present, or than
+    the valid ballots (domain.md §2.3: ballots issued, valid, votes per unit)."""
+    if fact is None:
+        return []
+    limits = [(members, "số thành viên của Khối")]
+    if present is not None:
+        limits.append((present, "số thành viên có mặt"))
+    if conference is not None and conference.ballots_valid is not None:
+        limits.append((conference.ballots_valid, "số phiếu hợp lệ"))
+    found = []
+    for key, count in fact.votes.items():
+        if count is None:
+            continue
+        for limit, what in limits:
+            if count > limit:
+                at = fact.votes_at.get(key) or fact.at
+                found.append(DataError(at.sheet if at else code, at.cell if at else "",
+                                       f"số phiếu đồng ý {count} của {code} lớn hơn {what} "
+                                       f"({limit})", code, kind=VOTES_ERROR))
+                break
+    return found
 
 
 def _ineligibility(errors: tuple, disciplined: bool, critical: tuple[str, ...]) -> tuple[str, ...]:
