@@ -20,6 +20,7 @@ from thidua_xl.model import QuotaStep
 
 DEFINITIONS = Path(__file__).parent / "engine" / "definitions"
 MINIMAL = DEFINITIONS / "minimal.toml"
+REFERENCE_TOML = Path(__file__).resolve().parents[1] / "thidua_xl" / "data" / "reference" / "khoi-hoi-dac-thu-2021.toml"
 
 
 def minimal_text() -> str:
@@ -231,3 +232,28 @@ def test_tomli_w_is_an_install_requirement():
     setup_cfg = (Path(__file__).resolve().parent.parent / "setup.cfg").read_text(encoding="utf-8")
     requires = setup_cfg.split("install_requires =", 1)[1].split("\n[", 1)[0]
     assert "tomli-w" in requires.replace("tomli_w", "tomli-w")
+
+
+def test_unknown_keys_are_reported_as_probable_typos():
+    text = REFERENCE_TOML.read_text(encoding="utf-8").replace(
+        "[scoring]\nbase_points", "[scoring]\nbase_point = 100\nbase_points").replace(
+        "[review]", "[reveiw]\nquorum = \"1/2\"\n\n[review]")
+    bloc = loads_bloc(text, "khoi.toml")
+    assert bloc.warnings == (
+        "khoi.toml: khóa “reveiw” không được dùng nên bị bỏ qua — có phải “review”?",
+        "khoi.toml: khóa “scoring.base_point” không được dùng nên bị bỏ qua — có phải “base_points”?")
+    assert loads_bloc(REFERENCE_TOML.read_text(encoding="utf-8")).warnings == ()
+
+
+def test_default_tie_break_names_the_first_standard_section():
+    bloc = bloc_from_dict(tiny_dict(3, sections=[
+        {"code": "A", "title": "Nhiệm vụ", "kind": "standard", "max_points": 60},
+        {"code": "B", "title": "Thi đua", "kind": "standard", "max_points": 40},
+        {"code": "T", "title": "Điểm thưởng", "kind": "bonus", "max_points": 15},
+        {"code": "TR", "title": "Điểm trừ", "kind": "deduction", "max_points": 20}],
+        criteria=[{"code": "A.1", "section": "A", "text": "a", "max_points": 60},
+                  {"code": "B.1", "section": "B", "text": "b", "max_points": 40},
+                  {"code": "T.1", "section": "T", "text": "t", "max_points": 15},
+                  {"code": "TR.1", "section": "TR", "text": "tr", "max_points": 20}],
+        review={"tie_break": None}))
+    assert bloc.review.tie_break == ("total", "section:A", "fewer_deductions")

@@ -130,3 +130,11 @@ def test_parse_score_rejects_spaces_inside_a_number(typed):
     # inner spaces are removed, so a mistyped "1 0" silently becomes 10 points.
     with pytest.raises(NotANumber):
         parse_score(typed)
+
+
+@pytest.mark.parametrize("typed, shown", [("1.000", "“1.000” không rõ là 1 hay 1000"),
+                                          ("9.500", "“9.500” không rõ là 9,5 hay 9500")])
+def test_a_dot_before_three_digits_is_ambiguous(typed, shown):
+    # Vietnamese writes thousands with a dot: refuse rather than guess.
+    with pytest.raises(NotANumber, match=shown):
+        parse_score(typed)

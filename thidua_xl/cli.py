@@ -197,7 +197,11 @@ def new_command(bloc_toml: Path, out: Path, scores: Path | None, review: Path | 
     Ví dụ: thidua new khoi-2021.toml --out khoi-2021.xlsm
     """
     from .actions import new_workbook
+    from .definition import load_bloc
 
+    for warning in load_bloc(bloc_toml).warnings:
+        _say(f"Chú ý: {warning}")
+    out.parent.mkdir(parents=True, exist_ok=True)
     path = new_workbook(bloc_toml, out, scores=scores, review=review, conference=conference,
                         overwrite=force)
     _say(f"Đã tạo sổ {path}.")
@@ -274,7 +278,14 @@ def run_command(ctx: click.Context, target: Path, as_json: bool, out_dir: Path |
         ctx.exit(_run_folder(target, as_json=as_json, out_dir=out_dir, force=force, jobs=jobs))
     from .actions import run_workbook
 
-    report = run_workbook(target, force=force, out_dir=out_dir)
+    try:
+        report = run_workbook(target, force=force, out_dir=out_dir)
+    except ThiduaError as exc:
+        if as_json:  # a script reading stdout still gets JSON saying why
+            click.echo(jsonlib.dumps({"file": str(target), "units": [], "errors": [
+                {"sheet": "", "cell": "", "message": str(exc)}]},
+                ensure_ascii=False, indent=1))
+        raise
     if as_json:
         click.echo(jsonlib.dumps(report.to_json(), ensure_ascii=False, indent=1))
     else:

@@ -33,6 +33,21 @@ UNIT_CODE = re.compile(r"^[A-Za-z0-9_]{1,31}$")
 RESERVED_SHEET_NAMES = {"history"}
 DEFAULT_SHORT_NAMES = {EMULATION_FLAG: "Cờ thi đua", CERTIFICATE_OF_MERIT: "Bằng khen"}
 TIE_BREAK_KEYS = ("total", "fewer_deductions")
+#: Keys thidua reads, per table; anything else is kept silently by TOML but is probably a typo.
+KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "": ("schema", "bloc", "units", "scoring", "sections", "criteria", "awards", "review",
+         "workbook", "documents"),
+    "bloc": ("name", "province", "year", "leader", "deputy"),
+    "units": ("code", "name"),
+    "scoring": ("base_points", "step", "bonus_cap", "deduction_cap", "grades"),
+    "scoring.grades": ("code", "name", "min_total"),
+    "sections": ("code", "title", "kind", "max_points"),
+    "criteria": ("code", "section", "text", "max_points", "critical"),
+    "award": ("name", "short_name", "min_grade", "quota", "quota_fraction", "rounding",
+              "vote_threshold"),
+    "review": ("quorum", "tie_break", "leader_rule"),
+    "workbook": ("password", "backups"),
+}
 ROUNDINGS = ("floor", "half_up")
 
 
@@ -199,7 +214,43 @@ def bloc_from_dict(data: Mapping[str, Any], source: str = "bloc.toml") -> Bloc:
     return Bloc(name=head.str("name"), province=head.str("province"), year=year,
                 leader=leader, deputy=deputy, units=units, sections=sections,
                 criteria=criteria, scoring=scoring, awards=awards, review=review,
-                workbook=workbook, documents=dict(documents), schema=schema)
+                workbook=workbook, documents=dict(documents), schema=schema,
+                warnings=tuple(unknown_keys(data, source)))
+
+
+def unknown_keys(data: Mapping[str, Any], source: str = "bloc.toml") -> list[str]:
+    """Vietnamese warnings for keys of the definition that thidua does not read (with the
+    closest known key as a suggestion): bloc-format.md welcomes extra keys, but ``[scorng]``
+    or ``base_point`` are typos whose settings would silently fall back to the defaults."""
+    import difflib
+
+    found: list[str] = []
+
+    def check(table: Any, kind: str, where: str) -> None:
+        if not isinstance(table, Mapping):
+            return
+        known = KNOWN_KEYS[kind]
+        for key in table:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = f" — có phải “{close[0]}”?" if close else ""
+                found.append(f"{source}: khóa “{where}{key}” không được dùng nên bị bỏ qua{hint}")
+
+    check(data, "", "")
+    for kind in ("bloc", "scoring", "review", "workbook"):
+        check(data.get(kind), kind, f"{kind}.")
+    for kind in ("units", "sections", "criteria"):
+        for i, item in enumerate(data.get(kind) or [], 1):
+            check(item, kind, f"[[{kind}]] #{i}.")
+    scoring = data.get("scoring")
+    if isinstance(scoring, Mapping):
+        for i, item in enumerate(scoring.get("grades") or [], 1):
+            check(item, "scoring.grades", f"[[scoring.grades]] #{i}.")
+    awards = data.get("awards")
+    if isinstance(awards, Mapping):
+        for key, table in awards.items():
+            check(table, "award", f"awards.{key}.")
+    return found
 
 
 def _units(root: _Reader) -> tuple[Unit, ...]:
@@ -353,7 +404,10 @@ def _awards(root: _Reader, scoring: ScoringSettings, n_units: int) -> tuple[Awar
 def _review(root: _Reader, sections: tuple[Section, ...]) -> ReviewSettings:
     rv = root.table("review", required=False)
     default = ReviewSettings()
-    raw = rv.data.get("tie_break", list(default.tie_break))
+    # The default chain names the first standard section (rules.md §5: "section I"), so a
+    # bloc whose sections are coded A, B… gets a chain it can use.
+    first = next(s.code for s in sections if s.kind == STANDARD)
+    raw = rv.data.get("tie_break", ["total", f"section:{first}", "fewer_deductions"])
     if isinstance(raw, str):
         raw = [part.strip() for part in raw.split(",") if part.strip()]
     if not isinstance(raw, list) or not raw:

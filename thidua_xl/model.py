@@ -177,7 +177,7 @@ class Bloc:
 
     ``units`` are in member (rotation) order.  ``awards`` are in assignment order.
     ``documents`` holds the optional ``[documents]`` table (signers, legal bases, …) as read,
-    for the Word templates.
+    for the Word templates.  ``warnings`` lists unknown keys (likely typos).
     """
 
     name: str
@@ -194,6 +194,9 @@ class Bloc:
     workbook: WorkbookSettings = field(default_factory=WorkbookSettings)
     documents: Mapping[str, Any] = field(default_factory=dict)
     schema: int = 1
+    #: Vietnamese notes about keys the definition has but thidua does not know (probable
+    #: typos such as ``[scorng]``); not part of the definition's identity.
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def unit(self, code: str) -> Unit:
         """The unit with this code; ``KeyError`` if none."""

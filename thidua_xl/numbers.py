@@ -16,6 +16,7 @@ from .text import normalize
 
 _FLOATS: dict[float, Decimal] = {}
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
+_THOUSANDS = re.compile(r"^[+-]?[1-9]\d{0,2}\.\d{3}$")
 
 
 class NotANumber(ValueError):
@@ -57,6 +58,11 @@ def parse_score(value: object) -> Decimal | None:
             return None
         if not _NUMBER.match(text):
             raise NotANumber(f"“{normalize(value)}” không phải là số")
+        if _THOUSANDS.match(text):
+            # Vietnamese writes thousands with a dot: "1.000" may mean 1000, not 1.
+            raise NotANumber(f"“{text}” không rõ là {format_number(Decimal(text))} hay "
+                             f"{text.replace('.', '')}: hãy viết số không có dấu chấm "
+                             "phân cách hàng nghìn")
         result = Decimal(text.replace(",", "."))
     if not result.is_finite():
         raise NotANumber(f"“{value}” không phải là số")
