@@ -745,9 +745,10 @@ def test_help_ends_its_description_with_an_example(command):
     result = thidua(*args)
     assert result.exit_code == 0
     text = result.stdout
-    usage = f"Usage: thidua {command} " if command else "Usage: thidua [OPTIONS] COMMAND"
+    usage = (f"Cách dùng: thidua {command} " if command
+             else "Cách dùng: thidua [TÙY_CHỌN] LỆNH")
     assert text.startswith(usage)
-    description = text.split("\n\n", 1)[1].split("\nOptions:", 1)[0]
+    description = text.split("\n\n", 1)[1].split("\nTùy chọn:", 1)[0]
     last = description.strip().split("\n\n")[-1]
     example = " ".join(line.strip() for line in last.splitlines())
     assert example.startswith("Ví dụ: thidua " + (f"{command} " if command else ""))

@@ -28,13 +28,14 @@ from typing import Any, Callable, Iterable, Iterator
 
 import click
 
-from . import __version__
+from . import __version__, click_vi
 from .errors import ThiduaError
 from .numbers import format_points
 
 __all__ = ["cli", "main", "error_message", "EXIT_OK", "EXIT_DATA", "EXIT_USAGE"]
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
+click_vi.install()  # click's own words ("Usage:", "Missing argument"…) in Vietnamese
 
 CONTEXT_SETTINGS = {"max_content_width": 100}
 _help = click.help_option("-h", "--help", help="Hiện hướng dẫn này rồi thoát.")
@@ -61,9 +62,24 @@ def _say(message: str) -> None:
     click.echo(message, err=True)
 
 
+class ThiduaCommand(click.Command):
+    """A `thidua` command: Vietnamese placeholder for the options in its usage line."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[TÙY_CHỌN]")
+        super().__init__(*args, **kwargs)
+
+
 class ThiduaGroup(click.Group):
     """The `thidua` group: reports a ThiduaError raised by any command as one clean line on
     stderr and exits with the error's ``exit_code`` (2 for file problems)."""
+
+    command_class = ThiduaCommand
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[TÙY_CHỌN]")
+        kwargs.setdefault("subcommand_metavar", "LỆNH [THAM_SỐ]...")
+        super().__init__(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
