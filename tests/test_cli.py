@@ -25,6 +25,7 @@ from click.testing import CliRunner
 
 from read.books import build, edit, fill_reference, parts, reference_round, sheet_part, tiny_round
 from thidua_xl import __version__
+from thidua_xl.actions import check_workbook, run_workbook
 from thidua_xl.cli import cli, main
 from thidua_xl.datafiles import load_round
 from thidua_xl.review import review
@@ -136,7 +137,7 @@ def test_run_with_data_errors_writes_the_others_and_exits_1(tmp_path):
     result = thidua("run", path, "--json")
     assert result.exit_code == 1
     data = json.loads(result.stdout)
-    assert data["errors"] == [{"sheet": "U2", "cell": "D9", "unit": "U2",
+    assert data["errors"] == [{"sheet": "U2", "cell": "D9", "unit": "U2", "kind": "scores",
                                "message": "Tự chấm tiêu chí I.1: “ba mươi” không phải là số"}]
     assert [u["total"] for u in data["units"]] == [100.0, None, 100.0]
     assert result.stderr.splitlines()[0] == \
@@ -220,6 +221,11 @@ def test_refuses_a_renamed_unit_sheet(book):
     edit(book, lambda wb: setattr(wb["U2"], "title", "Đơn vị 2"))
     _refused(book, "run", 1, "Sheet «Đơn vị 2» ghi Mã đơn vị U2: có lẽ sheet đã bị đổi tên — "
                              "hãy đổi tên sheet «Đơn vị 2» thành U2.")
+    # The cause alone: not also "U2: tiêu chí … chưa chấm" for each line of the unit.
+    report = check_workbook(book)
+    assert report.lines() == ["U2: Sổ không có sheet U2 của đơn vị Đơn vị 2. Sheet «Đơn vị 2» "
+                              "ghi Mã đơn vị U2: có lẽ sheet đã bị đổi tên — hãy đổi tên sheet "
+                              "«Đơn vị 2» thành U2."]
 
 
 def test_refuses_a_duplicated_unit_code(book):
@@ -228,10 +234,19 @@ def test_refuses_a_duplicated_unit_code(book):
                              "U1: mã đơn vị bị trùng.")
 
 
-def test_refuses_a_formula_score_without_a_value(book):
-    edit(book, lambda wb: wb["U3"].__setitem__("D10", "=10+20"))
-    _refused(book, "run", 1, "U3!D10: ô Tự chấm của tiêu chí I.2 chứa công thức nhưng chưa có "
-                             "giá trị tính sẵn")
+def test_a_formula_score_without_a_value_stops_only_its_unit(book):
+    edit(book, lambda wb: wb["U3"].__setitem__("D10", "=10+20"))    # openpyxl saves no value
+    result = thidua("run", book, "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["errors"] == [{
+        "sheet": "U3", "cell": "D10", "unit": "U3", "kind": "scores",
+        "message": "ô Tự chấm của tiêu chí I.2 chứa công thức nhưng chưa có giá trị tính sẵn "
+                   "(tệp được lưu bởi chương trình không tính công thức). Hãy mở tệp trong "
+                   "Excel, lưu lại rồi chạy lại, hoặc nhập số thay cho công thức."}]
+    assert [u["total"] for u in data["units"]] == [100.0, 100.0, None]
+    assert "Đã ghi kết quả vào khoi.xlsx" in result.stderr
+    assert backup_files(book) != []
 
 
 def test_refuses_a_sheet_of_another_year(book):
@@ -244,6 +259,38 @@ def test_refuses_a_sheet_of_another_bloc(book):
     edit(book, lambda wb: wb["U1"].__setitem__("B2", "Khối các huyện"))
     _refused(book, "run", 1, "U1!B2: sheet U1 thuộc “Khối các huyện” năm 2021, không phải "
                              "“Khối thử nghiệm” năm 2021 của sổ này")
+
+
+def test_xlsm_whose_macros_were_dropped_gets_a_warning(tmp_path):
+    """openpyxl saving an .xlsm without keep_vba drops the VBA project and gives the package
+    the xlsx content type: the buttons are gone, Excel may refuse the file.  Nothing stops
+    (exit code 0) but the reports say so, until `thidua excel` restores the macros."""
+    path = build(tmp_path, tiny_round(3), "khoi.xlsm")
+    assert check_workbook(path).warnings == ()
+    wb = openpyxl.load_workbook(path)                   # keep_vba=False: VBA dropped
+    wb.save(path)
+    assert "xl/vbaProject.bin" not in parts(path)
+    warning = ("Sổ khoi.xlsm có đuôi .xlsm nhưng không còn phần macro (VBA) — có lẽ tệp đã được "
+               "lưu bằng một chương trình khác Excel — nên các nút lệnh không chạy; Excel có "
+               "thể từ chối mở tệp vì nội dung là sổ .xlsx mang đuôi .xlsm. Để khôi phục macro "
+               "và nút lệnh, chạy lệnh: thidua excel khoi.xlsm --out khoi.xlsm")
+    report = check_workbook(path)
+    assert (report.warnings, report.exit_code) == ((warning,), 0)
+    run = run_workbook(path)
+    assert (run.warnings, run.written, run.exit_code) == ((warning,), True, 0)
+
+    restored = thidua("excel", path, "--out", path)
+    assert restored.exit_code == 0, restored.stderr
+    assert "xl/vbaProject.bin" in parts(path)
+    assert check_workbook(path).warnings == ()
+
+
+def test_xlsx_and_renamed_paths_get_no_macro_warning(book, tmp_path):
+    assert check_workbook(book).warnings == ()
+    spaced = tmp_path / "khoi 2021.xlsm"
+    shutil.copy(book, spaced)                              # xlsx content under a .xlsm name
+    assert check_workbook(spaced).warnings[0].endswith(
+        'chạy lệnh: thidua excel "khoi 2021.xlsm" --out "khoi 2021.xlsm"')
 
 
 def test_run_refuses_a_workbook_open_in_excel_but_check_reads_it(book):

@@ -17,7 +17,8 @@ from thidua_xl.datafiles import (conference_from_dict, conference_to_dict, load_
                                  parse_votes)
 from thidua_xl.definition import load_bloc
 from thidua_xl.errors import DataFileError
-from thidua_xl.model import DATA_ERRORS, FAILED_VOTE, NOMINATED, NOT_ELIGIBLE, Conference
+from thidua_xl.model import (DATA_ERRORS, FAILED_VOTE, NOMINATED, NOT_ELIGIBLE, Conference,
+                             Location)
 from thidua_xl.review import review
 
 ENGINE = Path(__file__).parent / "engine"
@@ -168,22 +169,40 @@ def test_review_csv(bloc):
         "HB": (True, {"emulation_flag": None, "certificate_of_merit": None}),
         "HC": (False, {"emulation_flag": None, "certificate_of_merit": 2})}
     assert str(facts["HB"].at) == "review.csv!A3"
+    # Each vote cell, blank or not, as Excel would show the CSV.
+    assert dict(facts["HC"].votes_at) == {"emulation_flag": Location("review.csv", "C4"),
+                                          "certificate_of_merit": Location("review.csv", "D4")}
+
+
+def test_review_csv_vote_cells_follow_the_columns(bloc, tmp_path):
+    path = tmp_path / "bx.csv"
+    path.write_text("votes_certificate_of_merit;unit;disciplined\n7;HA;\n", encoding="utf-8")
+    facts, errors = load_review(path, bloc)
+    assert errors == []
+    assert facts["HA"].at == Location("bx.csv", "B2")
+    assert dict(facts["HA"].votes_at) == {"certificate_of_merit": Location("bx.csv", "A2")}
+    assert dict(facts["HA"].votes) == {"emulation_flag": None, "certificate_of_merit": 7}
 
 
 def test_review_csv_bad_disciplined_mark(bloc):
     facts, errors = load_review(DATA / "review-bad-mark.csv", bloc)
-    assert [(e.sheet, e.cell, e.unit) for e in errors] == [("review-bad-mark.csv", "B3", "HB")]
-    assert "“có lẽ”" in errors[0].message
-    # The unit is blocked rather than guessed to be free of discipline.
+    assert [(e.sheet, e.cell, e.unit, e.kind) for e in errors] == [
+        ("review-bad-mark.csv", "B3", "HB", "discipline")]
+    assert errors[0].message == "cột disciplined chỉ nhận “x” hoặc để trống (đang là “có lẽ”)"
+    # The unit is not guessed to be free of discipline: no award until the mark is fixed.
     res = review(load_round(BLOC, DATA / "scores.csv", DATA / "review-bad-mark.csv"))
     assert res.unit("HB").status == DATA_ERRORS
+    assert (res.unit("HB").award, res.unit("HB").eligible) == (None, False)
     assert res.unit("HA").status != DATA_ERRORS
 
 
 def test_review_csv_bad_votes(bloc):
-    _, errors = load_review(DATA / "review-bad-votes.csv", bloc)
-    assert [(e.cell, e.unit) for e in errors] == [("C2", "HA"), ("D4", "HC")]
-    assert "“ba”" in errors[0].message
+    facts, errors = load_review(DATA / "review-bad-votes.csv", bloc)
+    assert [(str(e), e.unit, e.kind) for e in errors] == [
+        ("review-bad-votes.csv!C2: số phiếu “ba” phải là số nguyên không âm", "HA", "votes"),
+        ("review-bad-votes.csv!D4: số phiếu “-1” phải là số nguyên không âm", "HC", "votes")]
+    assert facts["HA"].votes["emulation_flag"] is None
+    assert facts["HA"].votes_at["emulation_flag"] == Location("review-bad-votes.csv", "C2")
 
 
 def test_review_csv_unknown_and_duplicate_unit(bloc):
@@ -192,7 +211,17 @@ def test_review_csv_unknown_and_duplicate_unit(bloc):
     assert [(e.cell, e.unit) for e in errors] == [("A3", None)]
     facts, errors = load_review(DATA / "review-duplicate-unit.csv", bloc)
     assert facts["HA"].disciplined is False              # the first row is kept
-    assert [(e.cell, e.unit) for e in errors] == [("A3", "HA")]
+    # The second row says "x": which mark is right is unknown.
+    assert [(e.cell, e.unit, e.kind) for e in errors] == [("A3", "HA", "discipline")]
+
+
+def test_review_csv_duplicate_row_with_the_same_mark_is_a_votes_error(bloc, tmp_path):
+    path = tmp_path / "review.csv"
+    path.write_text("unit,disciplined,votes_emulation_flag\nHA,X,3\nHA,x,4\n", encoding="utf-8")
+    facts, errors = load_review(path, bloc)
+    assert facts["HA"].votes["emulation_flag"] == 3
+    assert [(str(e), e.unit, e.kind) for e in errors] == [
+        ("review.csv!A3: đơn vị HA xuất hiện hai lần", "HA", "votes")]
 
 
 def test_review_csv_missing_column(bloc):
@@ -221,10 +250,25 @@ def test_parse_votes(typed, votes):
     assert parse_votes(typed) == votes
 
 
-@pytest.mark.parametrize("bad", ["mười", "-1", "2.5", True, -3])
-def test_parse_votes_rejects(bad):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("bad, message", [
+    ("mười", "số phiếu “mười” phải là số nguyên không âm"),
+    ("-1", "số phiếu “-1” phải là số nguyên không âm"),
+    ("2.5", "số phiếu “2.5” phải là số nguyên không âm"),
+    (True, "số phiếu “True” không hợp lệ"),
+    (-3, "số phiếu -3 không được âm")])
+def test_parse_votes_rejects(bad, message):
+    with pytest.raises(ValueError) as info:
         parse_votes(bad)
+    assert str(info.value) == message
+
+
+def test_parse_votes_names_the_count():
+    with pytest.raises(ValueError) as info:
+        parse_votes("mười lăm", what="số thành viên")
+    assert str(info.value) == "số thành viên “mười lăm” phải là số nguyên không âm"
+    with pytest.raises(ValueError) as info:
+        parse_votes(-2, what="số phiếu hợp lệ")
+    assert str(info.value) == "số phiếu hợp lệ -2 không được âm"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,4 +355,5 @@ def test_failed_vote_from_files(tmp_path):
 
 def test_review_csv_row_with_more_fields_than_the_header_is_an_error(bloc):
     _, errors = load_review(DATA / "review-surplus-field.csv", bloc)
-    assert [(e.cell, e.unit) for e in errors] == [("E2", "HA")]
+    # The fields after the stray comma are shifted: the vote counts are in doubt.
+    assert [(e.cell, e.unit, e.kind) for e in errors] == [("E2", "HA", "votes")]

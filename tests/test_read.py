@@ -91,6 +91,12 @@ def test_reference_workbook_filled_by_another_tool_reads_back_exactly(reference,
     assert wround.round_input.facts["HDY"].disciplined is True
     assert wround.round_input.facts["HNB"].votes == {"emulation_flag": 14,
                                                      "certificate_of_merit": None}
+    review_place = wround.review
+    hnb_row = review_place.unit_rows["HNB"]
+    assert dict(wround.round_input.facts["HNB"].votes_at) == {
+        "emulation_flag": Location("Bình xét", f"{review_place.columns['Phiếu Cờ thi đua']}{hnb_row}"),
+        "certificate_of_merit": Location("Bình xét",
+                                         f"{review_place.columns['Phiếu Bằng khen']}{hnb_row}")}
     conf = wround.round_input.conference
     assert (conf.members, conf.present, conf.ballots_issued, conf.ballots_valid) == (15, 15, 15, 15)
     assert str(conf.date) == "2022-01-14"
@@ -121,12 +127,17 @@ def test_positions_are_where_the_documented_layout_says(reference, tmp_path):
 
     summary = wround.summary
     ws = wb["Tổng hợp"]
-    header, cols = find_header(ws, ["Mã đơn vị", "Tổng điểm", "Lý do"])
+    header, cols = find_header(ws, ["Mã đơn vị", "Tự chấm", "Tổng điểm", "Lý do"])
     assert summary.header_row == header
     assert list(summary.unit_rows) == [u.code for u in wround.bloc.units]
     for code, row in summary.unit_rows.items():
         assert ws.cell(row, cols["Mã đơn vị"]).value == code
     assert summary.next_row == header + 16
+    # Built without results, `Tự chấm` and `Tổng điểm` are live formulas (='HNB'!$C$…).
+    live = {ws.cell(row, cols[t]).coordinate for row in summary.unit_rows.values()
+            for t in ("Tự chấm", "Tổng điểm")}
+    assert len(live) == 30 and live <= summary.formula_cells
+    assert str(ws.cell(summary.unit_rows["HNB"], cols["Tổng điểm"]).value).startswith("='HNB'!")
     r, c = find_label(ws, "Mã kiểm tra dữ liệu")
     assert summary.label_cells["Mã kiểm tra dữ liệu"] == ws.cell(r, c + 1).coordinate
     r, c = find_label(wb["Bình xét"], "Số thành viên có mặt")
@@ -261,10 +272,13 @@ def test_renamed_unit_sheet_is_recognised_by_its_identity(book):
         wb["U2"].title = "Đơn vị 2"
         wb.create_sheet("Nháp")
     edit(book, rename)
-    error = only(read(book).blocking)
+    wround = read(book)
+    error = only(wround.blocking)
     assert str(error) == ("U2: Sổ không có sheet U2 của đơn vị Đơn vị 2. Sheet «Đơn vị 2» ghi "
                           "Mã đơn vị U2: có lẽ sheet đã bị đổi tên — hãy đổi tên sheet "
                           "«Đơn vị 2» thành U2.")
+    # The cause is the unit's one error: no "tiêu chí … chưa chấm" for each of its lines.
+    assert review(wround.round_input).unit("U2").errors == (error,)
 
 
 def test_missing_sheet_lists_the_unexpected_ones(book):
@@ -310,9 +324,13 @@ def test_identity_naming_another_unit_is_blocking(book):
 
 def test_unit_sheet_without_its_header_row_is_blocking(book):
     edit(book, lambda wb: wb["U1"].__setitem__("E7", "Điểm khối"))
-    error = only(read(book).blocking)
+    wround = read(book)
+    error = only(wround.blocking)
     assert str(error) == ("U1: không tìm thấy dòng tiêu đề (trong 30 dòng đầu) gồm các cột Mã, "
                           "Tiêu chí, Điểm tối đa, Tự chấm, Khối chấm, Minh chứng; thiếu: Khối chấm")
+    result = review(wround.round_input)
+    assert result.unit("U1").errors == (error,)
+    assert [str(e) for e in result.errors] == [str(error)]
 
 
 # ----------------------------------------------------------------------------- criterion rows
@@ -335,15 +353,28 @@ def test_missing_and_duplicated_criterion_rows_block_only_that_unit(book):
     result = review(wround.round_input)
     assert result.unit("U1").total is None
     assert result.unit("U2").total == Decimal(100)
+    # The missing row is reported once, not again as "tiêu chí I.2 chưa chấm".
+    assert [str(e) for e in result.unit("U1").errors] == [str(e) for e in wround.problems]
 
 
-def test_formula_without_a_cached_value_in_a_score_cell_is_blocking(book):
+FORMULA_WITHOUT_VALUE = ("U2!D9: ô Tự chấm của tiêu chí I.1 chứa công thức nhưng chưa có giá "
+                         "trị tính sẵn (tệp được lưu bởi chương trình không tính công thức). Hãy "
+                         "mở tệp trong Excel, lưu lại rồi chạy lại, hoặc nhập số thay cho công "
+                         "thức.")
+
+
+def test_formula_without_a_cached_value_in_a_score_cell_concerns_that_unit_only(book):
     edit(book, lambda wb: wb["U2"].__setitem__("D9", "=15+15"))   # openpyxl saves no value
-    error = only(read(book).blocking)
-    assert str(error) == ("U2!D9: ô Tự chấm của tiêu chí I.1 chứa công thức nhưng chưa có giá "
-                          "trị tính sẵn (tệp được lưu bởi chương trình không tính công thức). "
-                          "Hãy mở tệp trong Excel, lưu lại rồi chạy lại, hoặc nhập số thay cho "
-                          "công thức.")
+    wround = read(book)
+    assert wround.blocking == ()
+    error = only(wround.problems)
+    assert (str(error), error.unit, error.kind) == (FORMULA_WITHOUT_VALUE, "U2", "scores")
+    entry = next(e for e in wround.round_input.scores if (e.unit, e.criterion) == ("U2", "I.1"))
+    assert entry.self_score is None                   # the value read: none was saved
+    # One message for that cell (not also "chưa chấm"); the other units are computed.
+    result = review(wround.round_input)
+    assert [str(e) for e in result.errors] == [FORMULA_WITHOUT_VALUE]
+    assert [u.total for u in result.units] == [Decimal(100), None, Decimal(100)]
 
 
 def _memory(book: Path, **changes) -> MemorySource:
@@ -364,7 +395,8 @@ def test_formula_with_a_cached_value_is_read_like_a_typed_value(book):
     entry = next(e for e in wround.round_input.scores if (e.unit, e.criterion) == ("U2", "I.1"))
     assert entry.self_score == 25.5
     blank = read_round(_memory(book, U2_D9=None))
-    assert [e.cell for e in blank.blocking] == ["D9"]
+    assert blank.blocking == ()
+    assert [(e.sheet, e.cell, e.unit) for e in blank.problems] == [("U2", "D9", "U2")]
 
 
 # ----------------------------------------------------------------------------- Bình xét
@@ -391,6 +423,26 @@ def test_review_sheet_problems_are_located(book):
         "Bình xét: không có dòng của đơn vị U3 (Đơn vị 3) ở cột Mã đơn vị",
     ]
     assert [e.unit for e in wround.problems] == ["U1", "U2", "U2", None, "U3"]
+    # A bad mark puts the discipline in doubt; a bad count, or a row (hence votes) missing,
+    # the votes; the second U2 row marks "x" where the first does not: discipline again.
+    assert [e.kind for e in wround.problems] == ["discipline", "votes", "discipline", "scores",
+                                                 "votes"]
+    assert wround.round_input.facts["U2"].votes_at["emulation_flag"] == \
+        Location("Bình xét", "D16")
+
+
+def test_a_vote_above_the_members_is_reported_at_its_cell(book):
+    def change(wb):
+        ws = wb["Bình xét"]
+        header, cols = find_header(ws, ["Mã đơn vị", "Kỷ luật", "Phiếu Cờ thi đua"])
+        ws.cell(header + 2, cols["Phiếu Cờ thi đua"]).value = 20        # U2, 3 members
+    edit(book, change)
+    wround = read(book)
+    assert wround.problems == ()
+    assert wround.round_input.facts["U2"].votes_at["emulation_flag"] == \
+        Location("Bình xét", "D16")
+    error = only(review(wround.round_input).errors)
+    assert (error.sheet, error.cell, error.unit, error.kind) == ("Bình xét", "D16", "U2", "votes")
 
 
 def test_conference_present_above_members_is_blocking(book):
@@ -410,7 +462,16 @@ def test_conference_value_that_is_not_a_count_is_blocking(book):
         ws.cell(r, c + 1).value = "ba"
     edit(book, change)
     assert str(only(read(book).blocking)) == \
-        "Bình xét!C6: Số thành viên có mặt: số phiếu “ba” phải là số nguyên không âm"
+        "Bình xét!C6: số thành viên có mặt “ba” phải là số nguyên không âm"
+
+
+def test_conference_ballot_count_that_is_not_a_count_names_the_ballots(book):
+    def change(wb):
+        ws = wb["Bình xét"]
+        r, c = find_label(ws, "Số phiếu hợp lệ")
+        ws.cell(r, c + 1).value = -1
+    edit(book, change)
+    assert str(only(read(book).blocking)) == "Bình xét!C8: số phiếu hợp lệ -1 không được âm"
 
 
 # ----------------------------------------------------------------------------- definition

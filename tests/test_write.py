@@ -16,11 +16,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from read.books import build, edit, parts, reference_round, sheet_part, tiny_round
+from read.books import build, edit, find_label, parts, reference_round, sheet_part, tiny_round
 from thidua_xl import __version__
 from thidua_xl.errors import WorkbookError
 from thidua_xl.review import review
 from thidua_xl.safefile import backup_files
+from thidua_xl.workbook.build import build_workbook
 from thidua_xl.workbook.read import read_round
 from thidua_xl.workbook.sources import CalamineSource
 from thidua_xl.workbook.write import input_checksum, result_cells, stamp_cells, write_results
@@ -77,18 +78,21 @@ def test_result_cells_of_the_reference(book):
     summary = cells_["Tổng hợp"]
     row = wround.summary.unit_rows["HNB"]
     assert row == 20
+    # Built without results, C (Tự chấm) and D (Tổng điểm) hold live formulas: left alone.
+    assert {"C20", "D20"} <= wround.summary.formula_cells
     assert {k: v for k, v in summary.items() if k[1:] == str(row)} == {
-        "C20": Decimal("106.0"), "D20": Decimal("106.0"), "E20": 1, "F20": "HTXSNV",
-        "G20": "Cờ thi đua", "H20": 14, "I20": "Đề nghị khen thưởng", "J20": hnb.reason}
+        "E20": 1, "F20": "HTXSNV", "G20": "Cờ thi đua", "H20": 14,
+        "I20": "Đề nghị khen thưởng", "J20": hnb.reason}
     assert summary["C4"] == 2 and summary["C5"] == 5
     assert summary["C6"] == "Hội Nhà báo tỉnh (HNB)"
     assert summary["C7"] == "Hội Liên hiệp thanh niên Việt Nam tỉnh (HLHTN)"
     assert summary["C8"] == "Có"
-    # Never an input cell, never a live formula of a unit sheet.
+    # Never an input cell, never a formula.
     for sheet, values in cells_.items():
         assert not set(values) & set(wround.input_cells.get(sheet, ()))
         if sheet in wround.units:
             assert not set(values) & wround.units[sheet].formula_cells
+    assert not set(summary) & wround.summary.formula_cells
 
 
 def test_stamp_cells(book):
@@ -99,8 +103,12 @@ def test_stamp_cells(book):
 
 
 def test_a_unit_with_errors_gets_its_old_results_cleared(tmp_path):
-    path = build(tmp_path, tiny_round(3, {"U2": {"I.1": "ba mươi"}}))
+    # A workbook holding results as values (as `thidua new` writes them with data), whose
+    # U2 then got a bad score.
+    data = tiny_round(3, {"U2": {"I.1": "ba mươi"}})
+    path = build_workbook(data, tmp_path / "khoi.xlsx", result=review(tiny_round(3)))
     wround, result = read(path)
+    assert wround.summary.formula_cells == frozenset()
     u2 = result.unit("U2")
     assert u2.total is None
     written = result_cells(result, wround)
@@ -110,6 +118,40 @@ def test_a_unit_with_errors_gets_its_old_results_cleared(tmp_path):
     place = wround.units["U2"]
     assert written["U2"][place.result_cells["Xếp hạng"]] is None
     assert written["U2"][place.result_cells["Lý do"]] == u2.reason
+
+
+def test_formula_cells_of_the_summary_are_never_overwritten(tmp_path):
+    """`Tự chấm`/`Tổng điểm` of a workbook built without results are live ``='U1'!$C$…``
+    formulas, and a label cell may be one too: the CLI writes every other result cell and
+    leaves them, as the buttons do."""
+    path = build(tmp_path, tiny_round(3))
+
+    def change(wb):
+        ws = wb["Tổng hợp"]
+        r, c = find_label(ws, "Chỉ tiêu Cờ thi đua")
+        ws.cell(r, c + 1).value = "=1+0"
+    edit(path, change)
+    wround, result = read(path)
+    summary = wround.summary
+    quota = summary.label_cells["Chỉ tiêu Cờ thi đua"]
+    live = {f"{summary.columns[t]}{row}" for row in summary.unit_rows.values()
+            for t in ("Tự chấm", "Tổng điểm")}
+    assert live | {quota} <= summary.formula_cells
+    written = result_cells(result, wround)["Tổng hợp"]
+    assert not (live | {quota}) & set(written)
+    assert written[f"{summary.columns['Xếp hạng']}{summary.unit_rows['U2']}"] == 1
+
+    write_results(path, result, wround, when=WHEN)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Tổng hợp"]
+    assert ws[quota].value == "=1+0"
+    for ref in sorted(live):
+        assert str(ws[ref].value).startswith("='U"), ref
+    u2 = summary.unit_rows["U2"]
+    total = wround.units["U2"].result_cells["Tổng điểm"]            # e.g. C20
+    assert ws[f"{summary.columns['Tổng điểm']}{u2}"].value == \
+        f"='U2'!${total[0]}${total[1:]}"
+    assert ws[f"{summary.columns['Trạng thái']}{u2}"].value == "Bằng điểm chưa phân định"
 
 
 def test_units_without_a_summary_row_get_new_rows(tmp_path):

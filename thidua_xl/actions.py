@@ -1,7 +1,7 @@
 """What the `thidua` commands and the workbook's buttons do, as library functions.
 
-* :func:`check_workbook` — read a workbook and list every problem (``Sheet!Cell: message``);
-  writes nothing.
+* :func:`check_workbook` — read a workbook and list every problem (``Sheet!Cell: message``)
+  and the file's warnings (:func:`file_warnings`); writes nothing.
 * :func:`run_workbook` — inspect the file, read it, review, write the results back into it
   (and, on request, the Word dossier).
 * :func:`new_workbook` — build the shared workbook of a bloc-year from its TOML/CSV files.
@@ -20,6 +20,7 @@ import importlib.util
 import io
 import os
 import re
+import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -35,7 +36,7 @@ from .workbook.read import WorkbookRound, read_round
 from .workbook.sources import open_source
 
 __all__ = ["CheckReport", "RunReport", "check_workbook", "run_workbook", "new_workbook",
-           "export_workbook", "workbook_files", "EXPORT_NAMES"]
+           "export_workbook", "workbook_files", "file_warnings", "EXPORT_NAMES"]
 
 #: Role → file name pattern of :func:`export_workbook` (``{year}`` = the bloc's year).
 EXPORT_NAMES = {"bloc": "khoi-{year}.toml", "scores": "scores-{year}.csv",
@@ -49,7 +50,8 @@ class CheckReport:
 
     ``problems``: every data problem (read problems and the engine's validation errors).
     ``blocking``: those that stop `run` from writing results.  ``result``: the review computed
-    on the data as read.
+    on the data as read.  ``warnings``: Vietnamese notes about the file that stop nothing
+    (:func:`file_warnings`), for stderr; they do not change ``exit_code``.
     """
 
     path: Path
@@ -57,6 +59,7 @@ class CheckReport:
     blocking: tuple[DataError, ...]
     result: ReviewResult
     wround: WorkbookRound
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -78,7 +81,7 @@ class RunReport:
 
     ``written``: results were written into the workbook (False when ``blocking`` problems
     stopped it, or with ``write=False``).  ``backup``: the backup copy made, if any.
-    ``dossier``: Word files written.
+    ``dossier``: Word files written.  ``warnings``: as in :class:`CheckReport`.
     """
 
     path: Path
@@ -89,6 +92,7 @@ class RunReport:
     dossier: tuple[Path, ...] = ()
     problems: tuple[DataError, ...] = field(default=())
     blocking: tuple[DataError, ...] = field(default=())
+    warnings: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -112,6 +116,40 @@ def workbook_files(folder: str | os.PathLike[str]) -> list[Path]:
             continue
         out.append(entry)
     return out
+
+
+_MACRO_CONTENT_TYPE = b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+
+
+def _shell_arg(text: str) -> str:
+    return f'"{text}"' if re.search(r"[\s&()^;,]", text) else text
+
+
+def file_warnings(path: Path, data: bytes) -> tuple[str, ...]:
+    """Notes about a workbook file that stop nothing (Vietnamese, one sentence each).
+
+    Today one: a ``.xlsm`` whose VBA project is gone (a program such as openpyxl saved it
+    without macros: no ``vbaProject.bin``, and usually the plain-xlsx content type, which
+    Excel refuses under an .xlsm name).  ``data``: the file's bytes; an unreadable package
+    gives no warning (reading it reports that)."""
+    if path.suffix.lower() != ".xlsm":
+        return ()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = zf.namelist()
+            types = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return ()
+    has_project = any(n.lower().endswith("vbaproject.bin") for n in names)
+    macro_type = _MACRO_CONTENT_TYPE in types
+    if has_project and macro_type:
+        return ()
+    name = _shell_arg(path.name)
+    refused = ("; Excel có thể từ chối mở tệp vì nội dung là sổ .xlsx mang đuôi .xlsm"
+               if not macro_type else "")
+    return (f"Sổ {path.name} có đuôi .xlsm nhưng không còn phần macro (VBA) — có lẽ tệp đã được "
+            f"lưu bằng một chương trình khác Excel — nên các nút lệnh không chạy{refused}. "
+            f"Để khôi phục macro và nút lệnh, chạy lệnh: thidua excel {name} --out {name}",)
 
 
 def read_workbook(path: Path) -> tuple[bytes, WorkbookRound]:
@@ -143,10 +181,10 @@ def check_workbook(path: str | os.PathLike[str]) -> CheckReport:
     :class:`BlocDefinitionError` for an invalid definition (``where`` names file and cell).
     """
     path = Path(path)
-    _, wround = read_workbook(path)
+    data, wround = read_workbook(path)
     result = review(wround.round_input)
     return CheckReport(path=path, problems=tuple(result.errors), blocking=wround.blocking,
-                       result=result, wround=wround)
+                       result=result, wround=wround, warnings=file_warnings(path, data))
 
 
 def _dossier(result: ReviewResult, out_dir: Path, templates: Any, pdf: bool) -> tuple[Path, ...]:
@@ -201,7 +239,8 @@ def run_workbook(path: str | os.PathLike[str], *, force: bool = False,
     if out_dir is not None and not wround.blocking:
         dossier = _dossier(result, Path(out_dir), templates, pdf)
     return RunReport(path=path, result=result, wround=wround, written=written, backup=backup,
-                     dossier=dossier, problems=tuple(result.errors), blocking=wround.blocking)
+                     dossier=dossier, problems=tuple(result.errors), blocking=wround.blocking,
+                     warnings=file_warnings(path, data))
 
 
 def new_workbook(bloc_toml: str | os.PathLike[str], out: str | os.PathLike[str],

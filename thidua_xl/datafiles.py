@@ -20,7 +20,8 @@ from typing import Any, Mapping
 from .cellref import column_letter
 from .definition import load_bloc
 from .errors import DataFileError
-from .model import Bloc, Conference, DataError, Location, RoundInput, ScoreEntry, UnitFacts
+from .model import (DISCIPLINE_ERROR, VOTES_ERROR, Bloc, Conference, DataError, Location,
+                    RoundInput, ScoreEntry, UnitFacts)
 from .text import normalize
 
 if sys.version_info >= (3, 11):
@@ -125,10 +126,13 @@ def parse_mark(value: Any) -> bool | None:
     return True if text in TRUE_MARKS else None
 
 
-def parse_votes(value: Any) -> int | None:
-    """Votes as a non-negative whole number; blank → None.  Raises ValueError (Vietnamese)."""
+def parse_votes(value: Any, what: str = "số phiếu") -> int | None:
+    """A count (votes, members, ballots) as a non-negative whole number; blank → None.
+
+    ``what`` names the count in the message (``số phiếu``, ``số thành viên có mặt`` …).
+    Raises ValueError (Vietnamese)."""
     if isinstance(value, bool):
-        raise ValueError(f"số phiếu “{value}” không hợp lệ")
+        raise ValueError(f"{what} “{value}” không hợp lệ")
     if isinstance(value, int):
         number = value
     elif isinstance(value, float) and value.is_integer():
@@ -138,56 +142,72 @@ def parse_votes(value: Any) -> int | None:
         if not text:
             return None
         if not re.fullmatch(r"\d+([.,]0+)?", text):
-            raise ValueError(f"số phiếu “{text}” phải là số nguyên không âm")
+            raise ValueError(f"{what} “{text}” phải là số nguyên không âm")
         number = int(re.split(r"[.,]", text)[0])
     if number < 0:
-        raise ValueError(f"số phiếu {number} không được âm")
+        raise ValueError(f"{what} {number} không được âm")
     return number
 
 
 def load_review(path: str | Path, bloc: Bloc) -> tuple[dict[str, UnitFacts], list[DataError]]:
     """Read ``unit,disciplined,votes_<award key>…`` rows into facts per unit code.
 
-    A missing ``votes_<key>`` column means nobody was on that ballot.  Returns the facts and
-    the row errors.  Raises :class:`DataFileError` when unreadable or lacking a column.
+    A missing ``votes_<key>`` column means nobody was on that ballot.  ``UnitFacts.at`` is the
+    row's unit cell (``review.csv!A3``), ``votes_at`` each vote cell (``review.csv!C3``).
+    Returns the facts and the row errors, whose ``kind`` says what they block: a bad vote
+    count, a surplus field or a duplicate row with the same mark is ``votes`` (the unit keeps
+    its rank, its quota place is held); a bad mark, or a duplicate row with another mark, is
+    ``discipline``.  Raises :class:`DataFileError` when unreadable or lacking a column.
     """
     path = Path(path)
     header, rows = _read_csv(path, REVIEW_COLUMNS)
     units = {u.code for u in bloc.units}
+    unit_col, mark_col = _col(header.index("unit")), _col(header.index("disciplined"))
+    vote_cols = {a.key: _col(header.index(f"votes_{a.key}")) for a in bloc.awards
+                 if f"votes_{a.key}" in header}
     facts: dict[str, UnitFacts] = {}
+    marks: dict[str, str] = {}
     errors: list[DataError] = []
     for line, row in rows:
         unit = normalize(row["unit"])
         if unit not in units:
-            errors.append(DataError(path.name, f"{_col(header.index('unit'))}{line}",
+            errors.append(DataError(path.name, f"{unit_col}{line}",
                                     f"mã đơn vị “{unit}” không có trong khối"))
             continue
         if row[_EXTRA]:
-            errors.append(DataError(path.name, f"{row[_EXTRA]}{line}", _EXTRA_MESSAGE, unit))
+            # Fields after an unquoted comma are shifted: the vote counts are in doubt.
+            errors.append(DataError(path.name, f"{row[_EXTRA]}{line}", _EXTRA_MESSAGE, unit,
+                                    kind=VOTES_ERROR))
+        mark = normalize(row["disciplined"])
         if unit in facts:
-            errors.append(DataError(path.name, f"{_col(header.index('unit'))}{line}",
-                                    f"đơn vị {unit} xuất hiện hai lần", unit))
+            # Which row is right is unknown: a differing mark puts the discipline in doubt.
+            kind = DISCIPLINE_ERROR if parse_mark(mark) != parse_mark(marks[unit]) \
+                else VOTES_ERROR
+            errors.append(DataError(path.name, f"{unit_col}{line}",
+                                    f"đơn vị {unit} xuất hiện hai lần", unit, kind=kind))
             continue
-        disciplined = parse_mark(row["disciplined"])
+        marks[unit] = mark
+        disciplined = parse_mark(mark)
         if disciplined is None:
-            errors.append(DataError(path.name, f"{_col(header.index('disciplined'))}{line}",
+            errors.append(DataError(path.name, f"{mark_col}{line}",
                                     f"cột disciplined chỉ nhận “x” hoặc để trống (đang là "
-                                    f"“{normalize(row['disciplined'])}”)", unit))
+                                    f"“{mark}”)", unit, kind=DISCIPLINE_ERROR))
             disciplined = False
         votes: dict[str, int | None] = {}
+        votes_at: dict[str, Location] = {}
         for award in bloc.awards:
-            column = f"votes_{award.key}"
-            if column not in row:
-                votes[award.key] = None
+            col = vote_cols.get(award.key)
+            votes[award.key] = None
+            if col is None:
                 continue
+            votes_at[award.key] = Location(path.name, f"{col}{line}")
             try:
-                votes[award.key] = parse_votes(row[column])
+                votes[award.key] = parse_votes(row[f"votes_{award.key}"])
             except ValueError as exc:
-                errors.append(DataError(path.name, f"{_col(header.index(column))}{line}",
-                                        str(exc), unit))
-                votes[award.key] = None
+                errors.append(DataError(path.name, f"{col}{line}", str(exc), unit,
+                                        kind=VOTES_ERROR))
         facts[unit] = UnitFacts(unit=unit, disciplined=disciplined, votes=votes,
-                                at=Location(path.name, f"A{line}"))
+                                at=Location(path.name, f"{unit_col}{line}"), votes_at=votes_at)
     return facts, errors
 
 

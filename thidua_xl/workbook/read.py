@@ -12,10 +12,11 @@ each unit and criterion sits on, where each result cell is), derived from the sh
 
 Problems are :class:`~thidua_xl.model.DataError` records naming ``Sheet!Cell``.  Some are
 *blocking* (:attr:`WorkbookRound.blocking`): the workbook's structure is not what it should be
-(missing, renamed or duplicated unit sheet, a sheet from another bloc or year, a formula whose
-value cannot be read, missing result sheet, unreadable conference data), so results must not
-be written into it.  Others (a bad score, a missing criterion row) only block the unit
-concerned, as rules.md §2 wants.  Only an unreadable definition raises
+(missing, renamed or duplicated unit sheet, a sheet from another bloc or year, missing result
+sheet, unreadable conference data), so results must not be written into it.  Others (a bad
+score, a missing criterion row, a score formula saved without its value, a bad vote or
+`Kỷ luật` mark) only concern the unit named, as rules.md §2 wants; their ``kind`` says what
+they block (:class:`~thidua_xl.model.DataError`).  Only an unreadable definition raises
 (:class:`~thidua_xl.errors.BlocDefinitionError` / :class:`~thidua_xl.errors.WorkbookError`).
 """
 
@@ -30,7 +31,8 @@ from ..cellref import column_letter
 from ..datafiles import conference_from_dict, parse_date, parse_mark, parse_votes
 from ..definition import bloc_from_dict
 from ..errors import BlocDefinitionError, DataFileError, WorkbookError
-from ..model import (Bloc, Conference, DataError, Location, RoundInput, ScoreEntry, UnitFacts)
+from ..model import (DISCIPLINE_ERROR, SCORES_ERROR, VOTES_ERROR, Bloc, Conference, DataError,
+                     Location, RoundInput, ScoreEntry, UnitFacts)
 from ..text import fold, normalize
 from . import layout as L
 from .sources import SheetSource, cell_ref, formula_cells_of
@@ -68,7 +70,9 @@ class UnitPlace:
 class SummaryPlace:
     """Where results go on `Tổng hợp`: header row, title → column letter, unit code → row
     (rows whose `Mã đơn vị` already holds the code), ``next_row`` (first row after the table,
-    for units without a row yet) and label → value cell of :func:`layout.summary_labels`."""
+    for units without a row yet), label → value cell of :func:`layout.summary_labels`, and
+    ``formula_cells``: the sheet's cells holding a formula (e.g. a live ``='HNB'!$C$34``
+    total), which the writer leaves alone."""
 
     sheet: str
     header_row: int
@@ -76,6 +80,7 @@ class SummaryPlace:
     unit_rows: Mapping[str, int]
     next_row: int
     label_cells: Mapping[str, str]
+    formula_cells: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -336,8 +341,8 @@ class _Reader:
         self.inputs: dict[str, set[str]] = {}
 
     def problem(self, sheet: str, cell: str, message: str, unit: str | None = None, *,
-                blocking: bool = False) -> None:
-        error = DataError(sheet, cell, message, unit)
+                blocking: bool = False, kind: str = SCORES_ERROR) -> None:
+        error = DataError(sheet, cell, message, unit, kind)
         self.errors.append(error)
         if blocking:
             self.blocking.append(error)
@@ -450,11 +455,13 @@ class _Reader:
             inputs.update((self_ref, assessed_ref, grid.ref(row, c_evidence)))
             for raw, ref, label in ((self_raw, self_ref, L.COL_SELF),
                                     (assessed_raw, assessed_ref, L.COL_ASSESSED)):
+                # Only this unit is concerned (rules.md §2); the entry keeps the blank value
+                # read, and this message is the one given for the cell.
                 if ref in grid.formulas and not _text(raw):
                     self.problem(sheet, ref, f"ô {label} của tiêu chí {crit} chứa công thức nhưng "
                                  "chưa có giá trị tính sẵn (tệp được lưu bởi chương trình không "
                                  "tính công thức). Hãy mở tệp trong Excel, lưu lại rồi chạy lại, "
-                                 "hoặc nhập số thay cho công thức.", code, blocking=True)
+                                 "hoặc nhập số thay cho công thức.", code)
             entries.append(ScoreEntry(
                 unit=code, criterion=crit, self_score=self_raw, assessed_score=assessed_raw,
                 evidence=_text(grid.get(row, c_evidence)),
@@ -544,36 +551,45 @@ class _Reader:
                     self.problem(name, grid.ref(row, c_code),
                                  f"mã đơn vị “{raw}” không có trong khối")
                 continue
+            mark = parse_mark(grid.get(row, c_disc))
             if code in rows:
+                # Which row is right is unknown: a differing mark puts the discipline in
+                # doubt, otherwise the votes.
+                first = facts[code].disciplined if code in facts else None
+                kind = DISCIPLINE_ERROR if mark != first else VOTES_ERROR
                 self.problem(name, grid.ref(row, c_code), f"đơn vị {code} có hai dòng (dòng "
-                             f"{rows[code]} và dòng {row + 1}): mã đơn vị bị trùng", code)
+                             f"{rows[code]} và dòng {row + 1}): mã đơn vị bị trùng", code,
+                             kind=kind)
                 continue
             rows[code] = row + 1
             disc_ref = grid.ref(row, c_disc)
             inputs.add(disc_ref)
-            disciplined = parse_mark(grid.get(row, c_disc))
+            disciplined = mark
             if disciplined is None:
                 self.problem(name, disc_ref, f"cột {L.REVIEW_COL_DISCIPLINED} chỉ nhận “x” hoặc "
-                             f"để trống (đang là “{_text(grid.get(row, c_disc))}”)", code)
+                             f"để trống (đang là “{_text(grid.get(row, c_disc))}”)", code,
+                             kind=DISCIPLINE_ERROR)
                 disciplined = False
             votes: dict[str, int | None] = {}
+            votes_at: dict[str, Location] = {}
             for key, title in votes_titles.items():
+                votes[key] = None
                 if title not in cols:
-                    votes[key] = None
                     continue
                 ref = grid.ref(row, cols[title])
                 inputs.add(ref)
+                votes_at[key] = Location(name, ref)
                 try:
                     votes[key] = parse_votes(grid.get(row, cols[title]))
                 except ValueError as exc:
-                    self.problem(name, ref, f"{title}: {exc}", code)
-                    votes[key] = None
+                    self.problem(name, ref, f"{title}: {exc}", code, kind=VOTES_ERROR)
             facts[code] = UnitFacts(unit=code, disciplined=disciplined, votes=votes,
-                                    at=Location(name, grid.ref(row, c_code)))
+                                    at=Location(name, grid.ref(row, c_code)), votes_at=votes_at)
         for unit in bloc.units:
             if unit.code not in rows:
+                # Its votes are unknown: hold its place rather than hand it to another unit.
                 self.problem(name, "", f"không có dòng của đơn vị {unit.code} ({unit.name}) ở "
-                             f"cột {L.REVIEW_COL_CODE}", unit.code)
+                             f"cột {L.REVIEW_COL_CODE}", unit.code, kind=VOTES_ERROR)
         place = ReviewPlace(sheet=name, header_row=header + 1,
                             columns={t: _col_letters(c) for t, c in cols.items()},
                             unit_rows=rows, label_cells=labels)
@@ -596,11 +612,13 @@ class _Reader:
                 if fieldname == "date":
                     value = parse_date(value)
                 elif fieldname in ("members", "present", "ballots_issued", "ballots_valid"):
-                    value = parse_votes(value)
+                    # The label names the count: "số thành viên có mặt “ba” phải là …".
+                    value = parse_votes(value, what=label[:1].lower() + label[1:])
                 else:
                     value = _text(value) or None
             except ValueError as exc:
-                self.problem(grid.name, ref, f"{label}: {exc}", blocking=True)
+                self.problem(grid.name, ref, str(exc) if fieldname != "date" else
+                             f"{label}: {exc}", blocking=True)
                 value = None
             table[fieldname] = value
         if L.LABEL_PRESENT not in labels:
@@ -658,7 +676,8 @@ class _Reader:
                 labels[label] = grid.ref(at[0], grid.right_of(*at))
         return SummaryPlace(sheet=name, header_row=header + 1,
                             columns={t: _col_letters(c) for t, c in cols.items()},
-                            unit_rows=rows, next_row=next_row + 1, label_cells=labels)
+                            unit_rows=rows, next_row=next_row + 1, label_cells=labels,
+                            formula_cells=frozenset(grid.formulas))
 
     def sheet_named(self, wanted: str) -> str | None:
         for name in self.names:

@@ -4,8 +4,9 @@
 cell (``{sheet: {"C36": value}}``), from a :class:`~thidua_xl.model.ReviewResult` and the
 positions read by :func:`~thidua_xl.workbook.read.read_round`.  They only ever name result
 cells — `Tổng hợp` rows and labels, and the result block of each unit sheet (rank, grade,
-proposal, reason; the live total formulas are left alone) — never a cell people type into.
-The Excel macros reuse them with xlwings.
+proposal, reason) — never a cell people type into, and never a cell holding a formula (the
+live totals of a unit sheet, a `Tổng hợp` total such as ``='HNB'!$C$34``).  The Excel macros
+reuse them with xlwings, so the CLI and the buttons write the same cells.
 
 :func:`write_results` puts those values into the file without an openpyxl round trip
 (:func:`thidua_xl.xlsxpatch.patch_cells` edits only the worksheets concerned), keeps
@@ -51,8 +52,9 @@ def result_cells(result: ReviewResult, wround: WorkbookRound) -> Cells:
       (int), `Xếp loại`, `Đề nghị`, `Phiếu đồng ý` (int), `Trạng thái`, `Lý do`; and the
       label values: quota per award (count), next leader and deputy, quorum (Có/Không/Chưa
       ghi nhận).
-    * each unit sheet: `Xếp hạng`, `Xếp loại`, `Đề nghị`, `Lý do` (cells holding a formula
-      are skipped).
+    * each unit sheet: `Xếp hạng`, `Xếp loại`, `Đề nghị`, `Lý do`.
+
+    Cells holding a formula (``formula_cells`` of the places read) are skipped on every sheet.
 
     ``None`` clears a cell.  Raises :class:`WorkbookError` if a target is an input cell
     (a layout damaged so that a result label sits next to an input).
@@ -82,8 +84,9 @@ def result_cells(result: ReviewResult, wround: WorkbookRound) -> Cells:
                 L.SUM_COL_REASON: unit.reason,
             }
             for title, value in values.items():
-                if title in cols:
-                    sheet[f"{cols[title]}{row}"] = _blank(value)
+                ref = f"{cols[title]}{row}" if title in cols else None
+                if ref is not None and ref not in summary.formula_cells:
+                    sheet[ref] = _blank(value)
         labels = {L.quota_label(a): result.quotas.get(a.key) for a in bloc.awards}
         labels.update({
             L.LABEL_NEXT_LEADER: L.unit_label(bloc, result.next_leader),
@@ -91,8 +94,9 @@ def result_cells(result: ReviewResult, wround: WorkbookRound) -> Cells:
             L.LABEL_QUORUM: L.yes_no(result.quorum_ok),
         })
         for label, value in labels.items():
-            if label in summary.label_cells:
-                sheet[summary.label_cells[label]] = _blank(value)
+            ref = summary.label_cells.get(label)
+            if ref is not None and ref not in summary.formula_cells:
+                sheet[ref] = _blank(value)
 
     for unit in result.units:
         place = wround.units.get(unit.code)
@@ -113,7 +117,7 @@ def stamp_cells(result: ReviewResult, wround: WorkbookRound, *, when: dt.datetim
     """The run's stamp on `Tổng hợp`: `Trạng thái tính` (``Đã tính lúc … — n đơn vị, k lỗi``),
     `Tính lúc` (text ``dd/mm/yyyy hh:mm``: the cell may have no date format), `Phiên bản
     thidua_xl` and `Mã kiểm tra dữ liệu` (``checksum``, default :func:`input_checksum` of the
-    round read)."""
+    round read).  Cells holding a formula are skipped, as in :func:`result_cells`."""
     summary = wround.summary
     if summary is None:
         return {}
@@ -126,7 +130,8 @@ def stamp_cells(result: ReviewResult, wround: WorkbookRound, *, when: dt.datetim
         L.LABEL_STAMP: checksum,
     }
     cells = {summary.sheet: {summary.label_cells[k]: v for k, v in values.items()
-                             if k in summary.label_cells}}
+                             if k in summary.label_cells
+                             and summary.label_cells[k] not in summary.formula_cells}}
     _refuse_inputs(cells, wround)
     return cells
 
