@@ -3,11 +3,13 @@
 Two complete blocs, and one file for each way a bloc can be left out: data errors, no scores
 at all, ballot not recorded, another year, the same bloc twice, a truncated file.  Every
 outcome is asserted, and the roll-up workbook is read back with openpyxl cell by cell.
+Files of one bloc and year met together: which one is used, and what the others say.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from thidua_xl.errors import WorkbookError
 from thidua_xl.model import Conference, RoundInput
 from thidua_xl.province import (AWARD_COLUMNS, PROBLEM_COLUMNS, SHEET_BLOCS, SHEET_PROBLEMS,
                                 SHEET_SUMMARY, TOTAL_COLUMNS, province_rollup)
+from thidua_xl.review import review
 from thidua_xl.workbook.build import build_workbook
 
 NOW = dt.datetime(2022, 2, 10, 9, 30)
@@ -29,15 +32,21 @@ STAMP = ("Tỉnh An Bình. Lập lúc 09:30 ngày 10/02/2022 bằng thidua_xl {v
 
 def bloc_workbook(path: Path, *, name: str, n_units: int = 3, year: int = 2021,
                   scores: dict | None = None, votes: dict | None = None,
-                  ballot: bool = True) -> Path:
+                  ballot: bool = True, computed: dt.datetime | None = None,
+                  modified: dt.datetime | None = None) -> Path:
     """A tiny bloc workbook (units U1…Un): ``scores`` as for blocs.entries (None: no score at
-    all), ``votes`` per unit as for blocs.facts, all members present when ``ballot``."""
+    all), ``votes`` per unit as for blocs.facts, all members present when ``ballot``.
+    ``computed``: built with the results, stamped `Tính lúc` then; ``modified``: the file's
+    modification time (local time)."""
     bloc = bloc_from_dict(tiny_dict(n_units, bloc={"name": name, "year": year}), "tiny.toml")
     data = RoundInput(
         bloc=bloc, scores=tuple(entries(bloc, scores)) if scores is not None else (),
         facts=facts(**(votes or {})),
         conference=Conference(members=n_units, present=n_units) if ballot else None)
-    return build_workbook(data, path)
+    out = build_workbook(data, path, result=review(data) if computed else None, now=computed)
+    if modified is not None:
+        os.utime(out, (modified.timestamp(), modified.timestamp()))
+    return out
 
 
 VOTES_3 = {"U1": {"emulation_flag": 3}, "U2": {"certificate_of_merit": 3}}
@@ -60,7 +69,8 @@ def folder(tmp_path_factory) -> Path:
     bloc_workbook(f / "05-chua-bo-phieu.xlsx", name="Khối E", scores=three, ballot=False)
     bloc_workbook(f / "06-nam-truoc.xlsx", name="Khối F", year=2020, scores=three,
                   votes=VOTES_3)
-    shutil.copyfile(f / "01-khoi-a.xlsx", f / "07-khoi-a-ban-sao.xlsx")
+    # An exact copy (same content, same time): the first by name is used.
+    shutil.copy2(f / "01-khoi-a.xlsx", f / "07-khoi-a-ban-sao.xlsx")
     whole = (f / "01-khoi-a.xlsx").read_bytes()
     (f / "08-hong.xlsx").write_bytes(whole[:4000])
     (f / "~$01-khoi-a.xlsx").write_bytes(b"owner")      # open in Excel: reading is fine
@@ -178,8 +188,8 @@ def test_blocs_sheet(rollup) -> None:
         (6, "Khối F", "06-nam-truoc.xlsx", 2020, 3, 1, None, None, 1, None, None, None, None,
          "Khác năm tổng hợp: sổ năm 2020, bản tổng hợp là năm 2021"),
         (7, "Khối A", "07-khoi-a-ban-sao.xlsx", 2021, 3, 1, None, None, 1, None, None, None,
-         None, "Trùng khối: cùng khối, cùng năm với tệp 01-khoi-a.xlsx; chỉ tệp đó được "
-               "tổng hợp"),
+         None, "Trùng khối: cùng khối, cùng năm với tệp 01-khoi-a.xlsx; cả hai đều đầy đủ, đã "
+               "tổng hợp tệp đó (xếp trước theo tên)"),
     ]
 
 
@@ -217,7 +227,8 @@ def test_problems_sheet(rollup) -> None:
         (4, "06-nam-truoc.xlsx", "Khối F",
          "Khác năm tổng hợp: sổ năm 2020, bản tổng hợp là năm 2021"),
         (5, "07-khoi-a-ban-sao.xlsx", "Khối A",
-         "Trùng khối: cùng khối, cùng năm với tệp 01-khoi-a.xlsx; chỉ tệp đó được tổng hợp"),
+         "Trùng khối: cùng khối, cùng năm với tệp 01-khoi-a.xlsx; cả hai đều đầy đủ, đã tổng "
+         "hợp tệp đó (xếp trước theo tên)"),
         (6, "08-hong.xlsx", None, "Không đọc được tệp"),
     ]
     details = {r[1]: (r[4] if len(r) > 4 else None) for r in rows[3:]}
@@ -254,3 +265,92 @@ def test_output_rules(tmp_path: Path) -> None:
     assert [(b.path.name, b.state) for b in again.blocs] == [("a.xlsx", "complete")]
     assert trimmed(sheet_rows(out, SHEET_PROBLEMS))[3:] == [
         ("Không có: mọi khối đều đã được tổng hợp.",)]
+
+
+# ----------------------------------------------------------------------------- one bloc, many files
+
+GOOD = {"U1": {"T.1": 5}, "U2": {"I.1": 25}, "U3": {"I.1": 20}}
+BAD = {"U1": {}, "U2": {"I.1": 31}, "U3": {}}        # I.1 above its maximum: a data error
+
+
+def states(report) -> list[tuple[str, str]]:
+    return [(b.path.name, b.state_text()) for b in report.blocs]
+
+
+def test_the_complete_file_of_a_bloc_is_used_whatever_its_name(tmp_path: Path) -> None:
+    # The QA case: an old copy with data errors sorts first, and was even saved last.
+    folder = tmp_path / "khoi"
+    folder.mkdir()
+    bloc_workbook(folder / "Khoi Hoi.xlsm", name="Khối Hội", scores=GOOD, votes=VOTES_3,
+                  modified=dt.datetime(2022, 1, 14, 10, 0))
+    bloc_workbook(folder / "Khoi Hoi - ban cu.xlsx", name="Khối Hội", scores=BAD,
+                  votes=VOTES_3, modified=dt.datetime(2022, 1, 20, 8, 0))
+    report = province_rollup(folder, tmp_path / "tong-hop.xlsx", jobs=1, now=NOW)
+    assert states(report) == [
+        ("Khoi Hoi - ban cu.xlsx", "Trùng khối: cùng khối, cùng năm với tệp Khoi Hoi.xlsm; đã "
+                                   "tổng hợp tệp đó (đầy đủ); tệp này: dữ liệu có lỗi (1 lỗi, "
+                                   "phải sửa rồi gửi lại)"),
+        ("Khoi Hoi.xlsm", "Đã tổng hợp"),
+    ]
+    assert [b.path.name for b in report.included] == ["Khoi Hoi.xlsm"]
+    assert [(t.short_name, t.blocs, t.quota, t.nominees) for t in report.awards] == [
+        ("Cờ thi đua", 1, 1, 1), ("Bằng khen", 1, 1, 1)]
+    assert trimmed(sheet_rows(report.out, SHEET_PROBLEMS))[3][:4] == (
+        1, "Khoi Hoi - ban cu.xlsx", "Khối Hội", states(report)[0][1])
+
+
+def test_among_complete_files_the_last_computed_is_used(tmp_path: Path) -> None:
+    folder = tmp_path / "khoi"
+    folder.mkdir()
+    # `Tính lúc` decides, not the file time (a file copied later keeps its old stamp).
+    bloc_workbook(folder / "a.xlsx", name="Khối Hội", scores=GOOD, votes=VOTES_3,
+                  computed=dt.datetime(2022, 1, 14, 10, 0),
+                  modified=dt.datetime(2022, 1, 30, 9, 0))
+    bloc_workbook(folder / "b.xlsx", name="Khối Hội", scores=GOOD, votes=VOTES_3,
+                  computed=dt.datetime(2022, 1, 15, 16, 45),
+                  modified=dt.datetime(2022, 1, 16, 9, 0))
+    # Never computed, saved last: a stamped file is preferred.
+    bloc_workbook(folder / "c.xlsx", name="Khối Hội", scores=GOOD, votes=VOTES_3,
+                  modified=dt.datetime(2022, 2, 1, 9, 0))
+    report = province_rollup(folder, tmp_path / "tong-hop.xlsx", jobs=2, now=NOW)
+    assert [b.computed_at for b in report.blocs] == [
+        dt.datetime(2022, 1, 14, 10, 0), dt.datetime(2022, 1, 15, 16, 45), None]
+    note = ("Trùng khối: cùng khối, cùng năm với tệp b.xlsx; cả hai đều đầy đủ, đã tổng hợp "
+            "tệp đó vì mới hơn (tính lúc 16:45 ngày 15/01/2022)")
+    assert states(report) == [("a.xlsx", note), ("b.xlsx", "Đã tổng hợp"), ("c.xlsx", note)]
+
+
+def test_without_stamps_the_last_saved_file_is_used(tmp_path: Path) -> None:
+    folder = tmp_path / "khoi"
+    folder.mkdir()
+    bloc_workbook(folder / "a.xlsx", name="Khối Hội", scores=GOOD, votes=VOTES_3,
+                  modified=dt.datetime(2022, 1, 10, 8, 0))
+    bloc_workbook(folder / "b.xlsx", name="Khối Hội", scores=GOOD, votes=VOTES_3,
+                  modified=dt.datetime(2022, 1, 12, 14, 5))
+    report = province_rollup(folder, tmp_path / "tong-hop.xlsx", jobs=1, now=NOW)
+    assert states(report) == [
+        ("a.xlsx", "Trùng khối: cùng khối, cùng năm với tệp b.xlsx; cả hai đều đầy đủ, đã tổng "
+                   "hợp tệp đó vì mới hơn (lưu lúc 14:05 ngày 12/01/2022)"),
+        ("b.xlsx", "Đã tổng hợp"),
+    ]
+
+
+def test_a_bloc_with_no_complete_file_says_so(tmp_path: Path) -> None:
+    folder = tmp_path / "khoi"
+    folder.mkdir()
+    bloc_workbook(folder / "hoi-1.xlsx", name="Khối Hội", scores=GOOD, ballot=False,
+                  modified=dt.datetime(2022, 1, 10, 8, 0))
+    bloc_workbook(folder / "hoi-2.xlsx", name="Khối Hội", scores=BAD, votes=VOTES_3,
+                  modified=dt.datetime(2022, 1, 11, 8, 0))
+    bloc_workbook(folder / "khac.xlsx", name="Khối Khác", scores=GOOD, votes=VOTES_3)
+    report = province_rollup(folder, tmp_path / "tong-hop.xlsx", jobs=1, now=NOW)
+    assert states(report) == [
+        ("hoi-1.xlsx", "Trùng khối: cùng khối, cùng năm với tệp hoi-2.xlsx; chưa tệp nào của "
+                       "khối đầy đủ, tệp đó (lưu lúc 08:00 ngày 11/01/2022) được dùng để báo "
+                       "tình trạng của khối"),
+        ("hoi-2.xlsx", "Dữ liệu có lỗi: 1 lỗi, phải sửa rồi gửi lại; khối có 2 tệp, không "
+                       "tệp nào đầy đủ"),
+        ("khac.xlsx", "Đã tổng hợp"),
+    ]
+    assert [b.path.name for b in report.included] == ["khac.xlsx"]
+    assert report.exit_code == 1

@@ -18,6 +18,11 @@ thưởng tỉnh:
 
 A bloc counts only when it is *complete*: readable, no data error, scores entered and the
 conference's votes recorded (otherwise its list is only a proposal, rules.md §8).
+
+When a folder holds several files of the same bloc and year (an old copy beside the final
+one), one file speaks for the bloc: a complete one if any, then the one computed last (the
+`Tính lúc` stamp of `Tổng hợp`, else the file's modification time), then the first by name.
+The others are listed as duplicates naming the file used and why.
 """
 
 from __future__ import annotations
@@ -104,8 +109,10 @@ class BlocEntry:
     key → count.  ``nominees``: award key → :class:`Nominee` in rank order.  ``errors``: data
     problems as ``Sheet!Cell: message``.  ``has_scores``: some score was typed.
     ``ballots``: the conference's votes are recorded.  ``ties``: award keys with an
-    unresolved tie.  ``state``/``note``: set by :func:`province_rollup` (``note`` explains
-    states such as a duplicate).
+    unresolved tie.  ``computed_at``: the `Tính lúc` stamp of `Tổng hợp` (None when never
+    computed or unreadable); ``modified``: the file's modification time (POSIX seconds).
+    ``state``/``note``: set by :func:`province_rollup` (``note`` explains states such as a
+    duplicate).
     """
 
     path: Path
@@ -124,6 +131,8 @@ class BlocEntry:
     ballots: bool = False
     quorum_ok: bool | None = None
     ties: tuple[str, ...] = ()
+    computed_at: dt.datetime | None = None
+    modified: float = 0.0
     state: str = ""
     note: str = ""
 
@@ -150,6 +159,45 @@ class BlocEntry:
 
 def _unit_label(names: dict[str, str], code: str | None) -> str:
     return f"{code} – {names[code]}" if code and code in names else (code or "")
+
+
+_STAMP_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y")
+
+
+def _stamp(value: Any) -> dt.datetime | None:
+    """The `Tính lúc` cell as a datetime: the text ``dd/mm/yyyy hh:mm`` that `thidua run`
+    writes, or a date/datetime cell; None for anything else."""
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time())
+    text = normalize(value) if isinstance(value, str) else ""
+    for fmt in _STAMP_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _computed_at(path: Path, wround: Any) -> dt.datetime | None:
+    """The `Tính lúc` stamp of the workbook at ``path`` (None when absent or unreadable)."""
+    from .cellref import column_number
+    from .workbook import layout as L
+    from .workbook.sources import CalamineSource
+
+    summary = wround.summary
+    ref = summary.label_cells.get(L.LABEL_COMPUTED_AT) if summary is not None else None
+    match = re.fullmatch(r"([A-Z]+)(\d+)", ref or "")
+    if match is None:
+        return None
+    row, col = int(match.group(2)) - 1, column_number(match.group(1)) - 1
+    try:
+        grid = CalamineSource(path).values(summary.sheet)
+    except Exception:  # noqa: BLE001 — a stamp that cannot be read is no stamp
+        return None
+    cells = grid[row] if row < len(grid) else []
+    return _stamp(cells[col]) if col < len(cells) else None
 
 
 def read_bloc(path: str | os.PathLike[str]) -> BlocEntry:
@@ -183,7 +231,15 @@ def read_bloc(path: str | os.PathLike[str]) -> BlocEntry:
         next_deputy=_unit_label(names, result.next_deputy),
         errors=tuple(str(e) for e in result.errors), has_scores=has_scores,
         ballots=result.ballots, quorum_ok=result.quorum_ok,
-        ties=tuple(result.unresolved_ties))
+        ties=tuple(result.unresolved_ties),
+        computed_at=_computed_at(path, report.wround), modified=_mtime(path))
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _failed(path: Path, message: str) -> BlocEntry:
@@ -196,39 +252,91 @@ def _with_state(entry: BlocEntry, state: str, note: str = "") -> BlocEntry:
     return replace(entry, state=state, note=note)
 
 
+def _assess(e: BlocEntry, year: int | None) -> tuple[str, str]:
+    """(state, note) of a readable entry on its own, against the roll-up ``year``."""
+    if e.year != year:
+        return OTHER_YEAR, f"sổ năm {e.year}, bản tổng hợp là năm {year}"
+    if not e.has_scores:
+        return NO_SCORES, "sổ chưa có điểm tự chấm hay điểm Khối chấm"
+    if e.errors:
+        return DATA_ERRORS, f"{len(e.errors)} lỗi, phải sửa rồi gửi lại"
+    if not e.ballots:
+        return NO_BALLOT, ("chưa nhập số thành viên có mặt và số phiếu ở sheet Bình xét; danh "
+                           "sách mới là dự kiến")
+    notes = []
+    if e.quorum_ok is False:
+        notes.append("hội nghị không đủ số thành viên, không có đề nghị")
+    if e.ties:
+        names = ", ".join(e.awards.get(k, (k, k))[0] for k in e.ties)
+        notes.append(f"còn bằng điểm chưa phân định ({names})")
+    return COMPLETE, "; ".join(notes)
+
+
+def _when(e: BlocEntry) -> str:
+    if e.computed_at is not None:
+        return f"tính lúc {e.computed_at:%H:%M ngày %d/%m/%Y}"
+    return f"lưu lúc {dt.datetime.fromtimestamp(e.modified):%H:%M ngày %d/%m/%Y}"
+
+
+def _duplicate_note(e: BlocEntry, assessed: tuple[str, str], chosen: BlocEntry,
+                    chosen_state: str) -> str:
+    """Why ``e`` (whose own (state, note) is ``assessed``) gave way to ``chosen``, a file of
+    the same bloc and year."""
+    head = f"cùng khối, cùng năm với tệp {chosen.path.name}"
+    state, note = assessed
+    if chosen_state != COMPLETE:
+        return (f"{head}; chưa tệp nào của khối đầy đủ, tệp đó ({_when(chosen)}) được dùng để "
+                "báo tình trạng của khối")
+    if state != COMPLETE:
+        label = STATE_LABELS[state]
+        return (f"{head}; đã tổng hợp tệp đó (đầy đủ); tệp này: {label[0].lower()}{label[1:]}"
+                + (f" ({note})" if note else ""))
+    if (chosen.computed_at, chosen.modified) == (e.computed_at, e.modified):
+        return f"{head}; cả hai đều đầy đủ, đã tổng hợp tệp đó (xếp trước theo tên)"
+    return f"{head}; cả hai đều đầy đủ, đã tổng hợp tệp đó vì mới hơn ({_when(chosen)})"
+
+
+def _preference(e: BlocEntry, state: str, position: int) -> tuple:
+    """Sort key among files of one bloc and year, best last: complete, then computed last
+    (a `Tính lúc` stamp beats none), then modified last, then first in the input."""
+    stamped = e.computed_at is not None
+    return (state == COMPLETE, stamped, e.computed_at if stamped else dt.datetime.min,
+            e.modified, -position)
+
+
 def _classify(entries: list[BlocEntry]) -> tuple[list[BlocEntry], int | None]:
-    """Give each entry its state; return them and the roll-up's year (the most common one)."""
+    """Give each entry its state; return them and the roll-up's year (the most common one).
+
+    Among files of the same bloc and year the one kept is complete if any, then computed
+    last (`Tính lúc`, then modification time), then first in ``entries``; the others become
+    :data:`DUPLICATE` with a note naming the file kept."""
     years = Counter(e.year for e in entries if e.failure is None)
     year = max(years, key=lambda y: (years[y], y)) if years else None
-    seen: dict[tuple[str, int | None], Path] = {}
+    assessed = {i: _assess(e, year) for i, e in enumerate(entries) if e.failure is None}
+    groups: dict[tuple[str, int | None], list[int]] = {}
+    for i in assessed:
+        groups.setdefault((fold(entries[i].bloc), entries[i].year), []).append(i)
+    kept: dict[int, int] = {}       # entry index → index of the entry kept for its bloc
+    for members in groups.values():
+        best = max(members, key=lambda i: _preference(entries[i], assessed[i][0], i))
+        for i in members:
+            kept[i] = best
     out = []
-    for e in entries:
+    for i, e in enumerate(entries):
         if e.failure is not None:
             out.append(_with_state(e, UNREADABLE))
             continue
-        key = (fold(e.bloc), e.year)
-        if key in seen:
-            out.append(_with_state(e, DUPLICATE, f"cùng khối, cùng năm với tệp {seen[key].name}; "
-                                                 "chỉ tệp đó được tổng hợp"))
+        state, note = assessed[i]
+        best = kept[i]
+        if best != i:
+            chosen = entries[best]
+            out.append(_with_state(e, DUPLICATE,
+                                   _duplicate_note(e, assessed[i], chosen, assessed[best][0])))
             continue
-        seen[key] = e.path
-        if e.year != year:
-            out.append(_with_state(e, OTHER_YEAR, f"sổ năm {e.year}, bản tổng hợp là năm {year}"))
-        elif not e.has_scores:
-            out.append(_with_state(e, NO_SCORES, "sổ chưa có điểm tự chấm hay điểm Khối chấm"))
-        elif e.errors:
-            out.append(_with_state(e, DATA_ERRORS, f"{len(e.errors)} lỗi, phải sửa rồi gửi lại"))
-        elif not e.ballots:
-            out.append(_with_state(e, NO_BALLOT, "chưa nhập số thành viên có mặt và số phiếu ở "
-                                                 "sheet Bình xét; danh sách mới là dự kiến"))
-        else:
-            notes = []
-            if e.quorum_ok is False:
-                notes.append("hội nghị không đủ số thành viên, không có đề nghị")
-            if e.ties:
-                names = ", ".join(e.awards.get(k, (k, k))[0] for k in e.ties)
-                notes.append(f"còn bằng điểm chưa phân định ({names})")
-            out.append(_with_state(e, COMPLETE, "; ".join(notes)))
+        others = sum(1 for j, k in kept.items() if k == i and j != i)
+        if others and state != COMPLETE:
+            note = f"{note}; khối có {others + 1} tệp, không tệp nào đầy đủ"
+        out.append(_with_state(e, state, note))
     return out, year
 
 
