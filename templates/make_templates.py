@@ -10,7 +10,10 @@ on all four font slots (ascii, hAnsi, eastAsia, cs) so no Vietnamese letter fall
 another font; the issuer / national-title header block; page numbers centred in the top margin
 from page 2.  Template tags are docxtpl's (Jinja2): ``{{ … }}``, ``{%p … %}`` paragraph tags,
 ``{%tr … %}`` row tags (each in a row of its own), ``{%tc … %}`` column tags.  The variables are
-documented in ``thidua_xl.reports.template_variables()``.
+documented in ``thidua_xl.reports.template_variables()``; titles pass names through the filter
+``nobreak_tail`` (the last two words stay on one line).  Rows of ruled tables never split
+across pages and their header row repeats on every page.  While the nominee list is not final
+(``dossier.draft``), the Báo cáo, the Tờ trình and its Danh sách open with a "DỰ THẢO" line.
 """
 
 from __future__ import annotations
@@ -287,6 +290,9 @@ def table(container, rows: int, widths_cm: list[float], *, grid: bool = True,
     layout = OxmlElement("w:tblLayout")
     layout.set(qn("w:type"), "fixed")
     tblpr.append(layout)
+    if grid:                    # a ruled row cut by a page break is hard to read
+        for row in t.rows:
+            keep_together(row)
     return t
 
 
@@ -351,9 +357,9 @@ def issuer_header(doc, number: str | None, date_line: str = "{{ place_date }}") 
     t = table(doc, 2, [LEFT_COL, RIGHT_COL], grid=False)
     left, right = t.rows[0].cells
     tag(left, "{%p if issuer.parent_body %}")
-    para(left, "{{ issuer.parent_body }}", align=CENTER, size=13)
+    para(left, "{{ issuer.parent_body|nobreak_tail }}", align=CENTER, size=13)
     tag(left, "{%p endif %}")
-    para(left, "{{ issuer.name }}", align=CENTER, bold=True, size=13)
+    para(left, "{{ issuer.name|nobreak_tail }}", align=CENTER, bold=True, size=13)
     left._tc.remove(left.paragraphs[0]._p)          # the cell's initial empty paragraph
     rule(left, 2.5, LEFT_COL - 0.4, after=0)
     national_title(right)
@@ -370,6 +376,16 @@ def document_title(doc, kind: str, summary_lines: list[str]) -> None:
     for line in summary_lines:
         para(doc, line, "Trích yếu")
     rule(doc, 3.5, 16.5, after=12)
+
+
+def draft_banner(doc, *, page_break: bool = False) -> None:
+    """"DỰ THẢO" and why (``dossier.draft_note``), right-aligned, while the nominee list is not
+    final; nothing otherwise.  ``page_break``: the banner opens a new page (Danh sách)."""
+    tag(doc, "{%p if dossier.draft %}")
+    p = para(doc, "DỰ THẢO", align=RIGHT, bold=True, size=14)
+    p.paragraph_format.page_break_before = page_break
+    para(doc, "({{ dossier.draft_note }})", align=RIGHT, italic=True, size=12, after=6)
+    tag(doc, "{%p endif %}")
 
 
 def recipients_and_signer(doc, *, prefix_lines: tuple[str, ...] = ()) -> None:
@@ -414,18 +430,21 @@ def signer_block(cell, title: str, name: str, *, capacity: str | None = None,
 @template("bao-cao-tong-ket.docx")
 def build_report():
     doc = new_document(title="Báo cáo tổng kết công tác thi đua, khen thưởng")
+    draft_banner(doc)
     issuer_header(doc, "{{ numbers.report }}")
     document_title(doc, "BÁO CÁO", [
         "Tổng kết công tác thi đua, khen thưởng năm {{ bloc.year }}",
-        "của {{ bloc.name }}"])
+        "của {{ bloc.name|nobreak_tail }}"])
     body = "Nội dung"
     para(doc, "I. ĐẶC ĐIỂM TÌNH HÌNH", "Đề mục")
     para(doc, "{{ bloc.name }} gồm {{ bloc.unit_count_text }} đơn vị thành viên. Năm "
               "{{ bloc.year }}, {{ leader.name }} là Trưởng khối{% if deputy.known %}, "
               "{{ deputy.name }} là Phó Trưởng khối{% endif %}. Các đơn vị thành viên đã đăng "
               "ký, ký kết giao ước thi đua, tự chấm điểm theo Bảng tiêu chí chấm điểm của "
-              "Khối; Khối đã chấm điểm, bình xét thi đua tại Hội nghị tổng kết "
-              "{{ conference.date_text }}.", body)
+              "Khối; Khối đã chấm điểm{% if final %}, bình xét thi đua tại Hội nghị tổng kết "
+              "{{ conference.date_text }}{% elif dossier.no_quorum %} và tổ chức Hội nghị tổng "
+              "kết {{ conference.date_text }}{% else %} thi đua, chờ hội nghị bình xét{% endif %}"
+              ".", body)
     para(doc, "II. KẾT QUẢ CHẤM ĐIỂM THI ĐUA", "Đề mục")
     para(doc, "Kết quả xếp loại các đơn vị thành viên:", body)
     tag(doc, "{%p for g in grades if g.count %}")
@@ -448,17 +467,35 @@ def build_report():
               "Cờ thi đua; màu vàng: đề nghị Bằng khen)", align=CENTER, italic=True, size=12,
          after=6)
     para(doc, "III. KẾT QUẢ BÌNH XÉT, ĐỀ NGHỊ KHEN THƯỞNG", "Đề mục")
-    para(doc, "Tại Hội nghị tổng kết, các đơn vị thành viên đã bình xét{% if final %}, bỏ "
-              "phiếu kín{% endif %} và thống nhất {% if not final %}dự kiến {% endif %}đề nghị "
-              "Chủ tịch Ủy ban nhân dân tỉnh khen thưởng {{ nominee_count_text }} tập thể:", body)
-    tag(doc, "{%p for a in awards %}")
+    tag(doc, "{%p if dossier.no_quorum %}")
+    para(doc, "Hội nghị tổng kết {{ dossier.quorum_text }}, không đủ số thành viên theo quy "
+              "định, nên không có đề nghị khen thưởng nào hợp lệ; Khối sẽ tổ chức lại việc "
+              "bình xét.", body)
+    tag(doc, "{%p else %}")
+    tag(doc, "{%p if final %}")
+    para(doc, "Tại Hội nghị tổng kết, các đơn vị thành viên đã bình xét, bỏ phiếu kín và "
+              "{% if nominee_count %}thống nhất đề nghị {{ addressee }} khen thưởng "
+              "{{ nominee_count_text }} tập thể:{% else %}không có tập thể nào được đề nghị "
+              "khen thưởng.{% endif %}", body)
+    tag(doc, "{%p else %}")
+    para(doc, "Hội nghị tổng kết chưa bỏ phiếu bình xét. Theo kết quả chấm điểm, Khối "
+              "{% if nominee_count %}dự kiến đề nghị {{ addressee }} khen thưởng "
+              "{{ nominee_count_text }} tập thể (dự kiến, chờ hội nghị bỏ phiếu):{% else %}"
+              "không có tập thể nào đủ điều kiện dự kiến đề nghị khen thưởng.{% endif %}", body)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p for a in awards if a.count %}")
     para(doc, "{{ loop.index }}. {{ a.name }}: {{ a.count_text }} tập thể", body, bold=True)
     tag(doc, "{%p for n in a.nominees %}")
     para(doc, "- {{ n.name }} ({{ n.total }} điểm, xếp hạng {{ n.rank_text }});", body)
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endfor %}")
+    tag(doc, "{%p for t in ties %}")
+    para(doc, "Còn bằng điểm chưa phân định. {{ t }}", body, italic=True)
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endif %}")
     para(doc, "IV. TRƯỞNG KHỐI, PHÓ TRƯỞNG KHỐI NĂM {{ bloc.next_year }}", "Đề mục")
-    para(doc, "Hội nghị thống nhất suy tôn {{ next_leader.name }} làm Trưởng khối và "
+    para(doc, "{% if final %}Hội nghị thống nhất suy tôn{% else %}Theo quy chế của Khối, dự "
+              "kiến{% endif %} {{ next_leader.name }} làm Trưởng khối và "
               "{{ next_deputy.name }} làm Phó Trưởng khối năm {{ bloc.next_year }}.", body)
     para(doc, "V. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM {{ bloc.next_year }}", "Đề mục")
     tag(doc, "{%p for d in directions %}")
@@ -480,7 +517,7 @@ def build_minutes():
     issuer_header(doc, "{{ numbers.minutes }}", "{{ conference.place_date }}")
     document_title(doc, "BIÊN BẢN", [
         "Hội nghị tổng kết công tác thi đua, khen thưởng năm {{ bloc.year }}",
-        "và bình xét thi đua của {{ bloc.name }}"])
+        "và bình xét thi đua của {{ bloc.name|nobreak_tail }}"])
     body = "Nội dung"
     para(doc, "Thời gian: vào hồi …… giờ …… phút, {{ conference.date_text }}.", body)
     para(doc, "Địa điểm: {{ conference.place }}.", body)
@@ -499,7 +536,11 @@ def build_minutes():
               "số phiếu thu về hợp lệ {{ conference.ballots_valid_text }}, không hợp lệ "
               "{{ conference.ballots_invalid_text }}. Kết quả (tỉ lệ tính trên tổng số "
               "{{ conference.members_text }} đơn vị thành viên):", body, keep_next=True)
-    widths = [1.3, 5.4, 3.3, 2.2, 1.9, 2.4]
+    tag(doc, "{%p if dossier.no_quorum %}")
+    para(doc, "Hội nghị không đủ số thành viên theo quy định ({{ dossier.quorum_text }}) nên "
+              "kết quả bỏ phiếu dưới đây không có giá trị.", body, bold=True, keep_next=True)
+    tag(doc, "{%p endif %}")
+    widths = [1.2, 5.0, 3.0, 2.1, 1.9, 3.3]
     t = table(doc, 4, widths)
     header_row(t, 0, ["STT", "Đơn vị", "Hình thức khen thưởng", "Số phiếu đồng ý",
                       "Tỉ lệ (%)", "Kết quả"])
@@ -514,13 +555,26 @@ def build_minutes():
               "quả chấm điểm.", body)
     tag(doc, "{%p endif %}")
     para(doc, "3. Kết luận", "Đề mục")
+    tag(doc, "{%p if dossier.no_quorum %}")
+    para(doc, "Hội nghị không đủ số thành viên theo quy định ({{ dossier.quorum_text }}) nên "
+              "không có đề nghị khen thưởng nào hợp lệ; Khối sẽ tổ chức lại việc bình xét.",
+         body)
+    tag(doc, "{%p elif nominee_count %}")
     para(doc, "Hội nghị thống nhất {% if not final %}dự kiến {% endif %}đề nghị "
               "{{ addressee }}:", body)
     tag(doc, "{%p for a in awards if a.count %}")
     para(doc, "- Tặng {{ a.name }} cho {{ a.count_text }} tập thể: {% for n in a.nominees %}"
               "{{ n.name }}{% if not loop.last %}, {% endif %}{% endfor %};", body)
     tag(doc, "{%p endfor %}")
-    para(doc, "- Suy tôn {{ next_leader.name }} làm Trưởng khối, {{ next_deputy.name }} làm Phó "
+    tag(doc, "{%p else %}")
+    para(doc, "Không có tập thể nào được {% if not final %}dự kiến {% endif %}đề nghị khen "
+              "thưởng.", body)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p for t in ties %}")
+    para(doc, "- {{ t }}", body)
+    tag(doc, "{%p endfor %}")
+    para(doc, "- {% if final %}Suy tôn{% else %}Theo quy chế của Khối, dự kiến{% endif %} "
+              "{{ next_leader.name }} làm Trưởng khối, {{ next_deputy.name }} làm Phó "
               "Trưởng khối năm {{ bloc.next_year }}.", body)
     para(doc, "Hội nghị kết thúc vào hồi …… giờ …… phút cùng ngày. Biên bản đã được đọc lại và "
               "thông qua tại Hội nghị./.", body, keep_next=True)
@@ -540,36 +594,74 @@ def build_minutes():
 @template("to-trinh-khen-thuong.docx")
 def build_proposal():
     doc = new_document(title="Tờ trình đề nghị khen thưởng")
+    draft_banner(doc)
     issuer_header(doc, "{{ numbers.proposal }}")
     document_title(doc, "TỜ TRÌNH", [
         "Về việc đề nghị khen thưởng các tập thể có thành tích xuất sắc",
-        "trong phong trào thi đua năm {{ bloc.year }} của {{ bloc.name }}"])
+        "trong phong trào thi đua năm {{ bloc.year }}",
+        "của {{ bloc.name|nobreak_tail }}"])
     para(doc, "Kính gửi: {{ addressee }}", align=CENTER)
     para(doc, "(qua {{ commendation_board }})", align=CENTER, italic=True, after=12)
     body = "Nội dung"
     tag(doc, "{%p for b in legal_bases %}")
     para(doc, "Căn cứ {{ b }}", body)
     tag(doc, "{%p endfor %}")
+    tag(doc, "{%p if dossier.no_quorum %}")
+    para(doc, "Căn cứ kết quả Hội nghị tổng kết {{ bloc.name }} {{ conference.date_text }} "
+              "(Biên bản kèm theo),", body)
+    para(doc, "{{ leader.name }} (Trưởng khối) kính báo cáo {{ addressee }}: Hội nghị tổng kết "
+              "{{ dossier.quorum_text }}, không đủ số thành viên theo quy định, nên chưa có đề "
+              "nghị khen thưởng hợp lệ. Khối sẽ tổ chức lại việc bình xét và trình danh sách đề "
+              "nghị khen thưởng sau.", body)
+    tag(doc, "{%p else %}")
+    tag(doc, "{%p if final %}")
     para(doc, "Căn cứ kết quả chấm điểm, bình xét thi đua năm {{ bloc.year }} tại Hội nghị tổng "
               "kết {{ bloc.name }} {{ conference.date_text }} (Biên bản kèm theo),", body)
+    tag(doc, "{%p else %}")
+    para(doc, "Căn cứ kết quả chấm điểm thi đua năm {{ bloc.year }} của {{ bloc.name }} (dự "
+              "kiến, chờ hội nghị bỏ phiếu),", body)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if nominee_count %}")
     para(doc, "{{ leader.name }} (Trưởng khối) kính đề nghị "
               "{{ addressee }} xem xét, khen thưởng {{ nominee_count_text }} tập thể có thành "
-              "tích xuất sắc trong phong trào thi đua năm {{ bloc.year }}, gồm:", body)
+              "tích xuất sắc trong phong trào thi đua năm {{ bloc.year }}{% if not final %} "
+              "(dự kiến, chờ hội nghị bỏ phiếu){% endif %}, gồm:", body)
     tag(doc, "{%p for a in awards if a.count %}")
     para(doc, "- {{ a.name }}: {{ a.count_text }} tập thể;", body)
     tag(doc, "{%p endfor %}")
-    para(doc, "(Có danh sách và báo cáo thành tích kèm theo).", body, italic=True)
+    tag(doc, "{%p else %}")
+    para(doc, "{{ leader.name }} (Trưởng khối) kính báo cáo {{ addressee }}: năm "
+              "{{ bloc.year }}, Khối không có tập thể nào được {% if not final %}dự kiến "
+              "{% endif %}đề nghị khen thưởng.", body)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p for t in ties %}")
+    para(doc, "- {{ t }}", body)
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p if nominee_count %}")
+    para(doc, "(Có danh sách {% if not final %}dự kiến {% endif %}và báo cáo thành tích kèm "
+              "theo).", body, italic=True)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p endif %}")
     # The closing line goes with the signing block: a signature never stands alone on a page.
-    para(doc, "Kính trình {{ addressee }} xem xét, quyết định./.", body, keep_next=True)
+    para(doc, "{% if nominee_count %}Kính trình {{ addressee }} xem xét, quyết định./.{% else %}"
+              "Kính báo cáo {{ addressee }}./.{% endif %}", body, keep_next=True)
     recipients_and_signer(doc, prefix_lines=("Như trên;",))
 
-    # Danh sách: on a new page ("page break before" rather than a section break, whose
-    # empty paragraph could spill onto a page of its own when the Tờ trình fills page 1).
+    # Danh sách, only when someone is on it: on a new page ("page break before" rather than a
+    # section break, whose empty paragraph could spill onto a page of its own when the Tờ
+    # trình fills page 1); the draft banner, when there is one, opens the page.
+    tag(doc, "{%p if nominee_count %}")
+    draft_banner(doc, page_break=True)
+    tag(doc, "{%p if dossier.draft %}")
+    para(doc, "DANH SÁCH", "Tên loại")
+    tag(doc, "{%p else %}")
     para(doc, "DANH SÁCH", "Tên loại").paragraph_format.page_break_before = True
+    tag(doc, "{%p endif %}")
     para(doc, "Đề nghị khen thưởng các tập thể có thành tích xuất sắc", "Trích yếu")
-    para(doc, "trong phong trào thi đua năm {{ bloc.year }} của {{ bloc.name }}", "Trích yếu")
+    para(doc, "trong phong trào thi đua năm {{ bloc.year }}", "Trích yếu")
+    para(doc, "của {{ bloc.name|nobreak_tail }}", "Trích yếu")
     para(doc, "(Kèm theo Tờ trình số {{ numbers.proposal }} {{ date_text }} của "
-              "{{ leader.name }})", align=CENTER, italic=True)
+              "{{ leader.name|nobreak_tail }})", align=CENTER, italic=True)
     rule(doc, 3.5, 16.5, after=12)
     widths = [1.3, 5.2, 7.5, 2.5]
     t = table(doc, 7, widths)
@@ -579,12 +671,15 @@ def build_proposal():
                bold=True)
     merged_row(t, 3, "{%tr for n in a.nominees %}")
     fill_row(t, 4, ["{{ loop.index }}", "{{ n.name }}", "{{ n.reason_line }}",
-                    "{{ n.votes_text }}/{{ conference.members }} phiếu"],
+                    "{% if final %}{{ n.votes_text }}/{{ conference.members }} phiếu"
+                    "{% else %}Dự kiến{% endif %}"],
              [CENTER, LEFT, JUSTIFY, CENTER])
     merged_row(t, 5, "{%tr endfor %}")
     merged_row(t, 6, "{%tr endfor %}")
     para(doc, "", after=6)
-    para(doc, "Danh sách có {{ nominee_count_text }} tập thể./.", "Nội dung", italic=True)
+    para(doc, "Danh sách {% if not final %}dự kiến {% endif %}có {{ nominee_count_text }} tập "
+              "thể./.", "Nội dung", italic=True)
+    tag(doc, "{%p endif %}")
     return doc
 
 
@@ -597,13 +692,13 @@ def build_score_card():
     doc = new_document(title="Phiếu chấm điểm thi đua")
     t = table(doc, 1, [LEFT_COL, RIGHT_COL], grid=False)
     left, right = t.rows[0].cells
-    cell_text(left, "{{ bloc.name_upper }}", "Normal", align=CENTER, bold=True)
+    cell_text(left, "{{ bloc.name_upper|nobreak_tail }}", "Normal", align=CENTER, bold=True)
     left.paragraphs[0].runs[0].font.size = Pt(12)
     rule(left, 2.5, LEFT_COL - 0.4, after=0)
     national_title(right)
     para(doc, "", after=6)
     para(doc, "PHIẾU CHẤM ĐIỂM THI ĐUA NĂM {{ bloc.year }}", "Tên loại", before=6)
-    para(doc, "Đơn vị: {{ unit.name }}", "Trích yếu", after=12)
+    para(doc, "Đơn vị: {{ unit.name|nobreak_tail }}", "Trích yếu", after=12)
     widths = [1.4, 5.6, 1.5, 1.5, 1.5, 1.6, 3.4]
     t = table(doc, 9, widths)
     header_row(t, 0, ["Mã", "Tiêu chí", "Điểm tối đa", "Tự chấm", "Khối chấm", "Chênh lệch",
@@ -643,7 +738,7 @@ def build_score_card():
     keep_together(t.rows[0])
     left, right = t.rows[0].cells
     signer_block(left, "ĐẠI DIỆN ĐƠN VỊ", "", note="(Ký, ghi rõ họ tên, đóng dấu)")
-    signer_block(right, "TRƯỞNG KHỐI", "", note="{{ leader.name }}")
+    signer_block(right, "TRƯỞNG KHỐI", "", note="{{ leader.name|nobreak_tail }}")
     return doc
 
 
@@ -656,8 +751,9 @@ def build_annex():
     doc = new_document(landscape=True, title="Bảng tổng hợp kết quả chấm điểm")
     para(doc, "Phụ lục", align=CENTER, bold=True)
     para(doc, "BẢNG TỔNG HỢP KẾT QUẢ CHẤM ĐIỂM THI ĐUA NĂM {{ bloc.year }}", "Tên loại")
-    para(doc, "{{ bloc.name_upper }}", "Trích yếu")
-    para(doc, "(Kèm theo Báo cáo số {{ numbers.report }} {{ date_text }} của {{ leader.name }})",
+    para(doc, "{{ bloc.name_upper|nobreak_tail }}", "Trích yếu")
+    para(doc, "(Kèm theo Báo cáo số {{ numbers.report }} {{ date_text }} của "
+              "{{ leader.name|nobreak_tail }})",
          align=CENTER, italic=True)
     rule(doc, 3.5, 25.2, after=12)
     # Section columns repeat with {%tc for %}; render.py fits the widths to the page.

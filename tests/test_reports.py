@@ -26,10 +26,12 @@ from reports.helpers import FONT, SLOTS, document_xml, effective_fonts, find_tab
 from thidua_xl.datafiles import load_round
 from thidua_xl.errors import BlocDefinitionError, TemplateError, ThiduaError
 from thidua_xl.model import RoundInput
-from thidua_xl.reports import build_context, template_variables, write_dossier
+from thidua_xl.reports import (DossierExistsError, build_context, default_legal_bases,
+                               document_settings, dossier_warnings, template_variables,
+                               write_dossier)
 from thidua_xl.reports import render as render_module
-from thidua_xl.reports.format import (clean_text, count_text, date_text, file_name, percent,
-                                      place_date, signed_points)
+from thidua_xl.reports.format import (clean_text, count_text, date_text, file_name,
+                                      nobreak_tail, percent, place_date, signed_points)
 from thidua_xl.resources import reference_files, templates_dir
 from thidua_xl.review import review
 
@@ -112,20 +114,34 @@ def test_proposal_text(dossier):
     text = lines(dossier["03 To trinh de nghi khen thuong 2021.docx"])
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
     assert "Độc lập - Tự do - Hạnh phúc" in text
-    assert "KHỐI THI ĐUA CÁC TỔ CHỨC HỘI ĐẶC THÙ TỈNH" in text
-    assert "LIÊN HIỆP CÁC HỘI KHOA HỌC VÀ KỸ THUẬT TỈNH" in text      # issuer: the leader unit
+    assert "KHỐI THI ĐUA CÁC TỔ CHỨC HỘI ĐẶC THÙ\u00a0TỈNH" in text
+    assert "LIÊN HIỆP CÁC HỘI KHOA HỌC VÀ KỸ THUẬT\u00a0TỈNH" in text  # issuer: the leader unit
     assert "Số: ……/TTr-LHH" in text
     assert "An Bình, ngày 14 tháng 01 năm 2022" in text
     assert "TỜ TRÌNH" in text
+    assert text[text.index("TỜ TRÌNH") + 1:text.index("TỜ TRÌNH") + 4] == [
+        "Về việc đề nghị khen thưởng các tập thể có thành tích xuất sắc",
+        "trong phong trào thi đua năm 2021",
+        "của Khối Thi đua các tổ chức Hội đặc thù\u00a0tỉnh"]        # "tỉnh" never alone
     assert "Kính gửi: Chủ tịch Ủy ban nhân dân tỉnh An Bình" in text
     assert "(qua Ban Thi đua – Khen thưởng, Sở Nội vụ)" in text
-    assert "Căn cứ Luật Thi đua, khen thưởng ngày 15 tháng 6 năm 2022;" in text
+    assert "Căn cứ Luật Thi đua, Khen thưởng ngày 26 tháng 11 năm 2003;" in text  # dated 2022
+    assert ("Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh (Trưởng khối) kính đề nghị Chủ tịch Ủy "
+            "ban nhân dân tỉnh An Bình xem xét, khen thưởng 07 tập thể có thành tích xuất sắc "
+            "trong phong trào thi đua năm 2021, gồm:") in text
     assert "- Cờ thi đua của Ủy ban nhân dân tỉnh: 02 tập thể;" in text
     assert "- Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh: 05 tập thể;" in text
     recipients = text[text.index("Nơi nhận:"):text.index("Nơi nhận:") + 5]
     assert recipients == ["Nơi nhận:", "- Như trên;", "- Ban Thi đua – Khen thưởng, Sở Nội vụ;",
                           "- Các đơn vị thành viên Khối;", "- Lưu: VT."]
     assert "TM. BAN THƯỜNG VỤ" in text and "CHỦ TỊCH" in text
+    assert "(Có danh sách và báo cáo thành tích kèm theo)." in text
+    assert "Kính trình Chủ tịch Ủy ban nhân dân tỉnh An Bình xem xét, quyết định./." in text
+    assert text[text.index("DANH SÁCH"):text.index("DANH SÁCH") + 5] == [
+        "DANH SÁCH", "Đề nghị khen thưởng các tập thể có thành tích xuất sắc",
+        "trong phong trào thi đua năm 2021", "của Khối Thi đua các tổ chức Hội đặc thù\u00a0tỉnh",
+        "(Kèm theo Tờ trình số ……/TTr-LHH ngày 14 tháng 01 năm 2022 của Liên hiệp các Hội "
+        "Khoa học và Kỹ thuật\u00a0tỉnh)"]
     assert "Danh sách có 07 tập thể./." in text
 
 
@@ -142,6 +158,8 @@ def test_report_scores_nominees_leaders_and_chart(dossier):
     assert [r[1] for r in rows[1:]][-1] == "Hội Người mù tỉnh"
     assert "- Hoàn thành xuất sắc nhiệm vụ: 13 đơn vị;" in text
     assert "- Hoàn thành tốt nhiệm vụ: 02 đơn vị;" in text
+    assert any(t.endswith("Khối đã chấm điểm, bình xét thi đua tại Hội nghị tổng kết ngày 14 "
+                          "tháng 01 năm 2022.") for t in text)
     assert "1. Cờ thi đua của Ủy ban nhân dân tỉnh: 02 tập thể" in text
     assert "2. Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh: 05 tập thể" in text
     assert "- Hội Nhà báo tỉnh (106,0 điểm, xếp hạng 1);" in text
@@ -165,7 +183,7 @@ def test_minutes_attendance_ballots_and_conclusions(dossier):
     assert "Số: ……/BB-LHH" in text
     assert "Thời gian: vào hồi …… giờ …… phút, ngày 14 tháng 01 năm 2022." in text
     assert "Địa điểm: Hội trường Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh." in text
-    assert any("Có mặt 15/15 đơn vị thành viên (đạt 100%), tối thiểu cần 10 đơn vị (2/3 số "
+    assert any("Có mặt 15/15 đơn vị thành viên (đạt 100,00%), tối thiểu cần 10 đơn vị (2/3 số "
                "thành viên). Hội nghị đủ điều kiện tiến hành." in t for t in text)
     assert any("số phiếu phát ra 15, số phiếu thu về hợp lệ 15, không hợp lệ 0." in t
                for t in text)
@@ -174,8 +192,8 @@ def test_minutes_attendance_ballots_and_conclusions(dossier):
         ["STT", "Đơn vị", "Hình thức khen thưởng", "Số phiếu đồng ý", "Tỉ lệ (%)", "Kết quả"],
         ["1", "Hội Nhà báo tỉnh", "Cờ thi đua", "14", "93,33", "Đạt"],
         ["2", "Hội Chữ thập đỏ tỉnh", "Cờ thi đua", "13", "86,67", "Đạt"],
-        ["3", "Hội Người cao tuổi tỉnh", "Bằng khen", "15", "100", "Đạt"],
-        ["4", "Hội Khuyến học tỉnh", "Bằng khen", "12", "80", "Đạt"],
+        ["3", "Hội Người cao tuổi tỉnh", "Bằng khen", "15", "100,00", "Đạt"],   # 2 decimals
+        ["4", "Hội Khuyến học tỉnh", "Bằng khen", "12", "80,00", "Đạt"],
         ["5", "Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh", "Bằng khen", "14", "93,33", "Đạt"],
         ["6", "Liên minh Hợp tác xã tỉnh", "Bằng khen", "11", "73,33", "Đạt"],
         ["7", "Hội Luật gia tỉnh", "Bằng khen", "10", "66,67", "Đạt"],
@@ -194,7 +212,7 @@ def test_score_card_lines_totals_and_signatures(dossier):
     path = dossier["Phieu cham diem - HCTD.docx"]
     text = lines(path)
     assert "PHIẾU CHẤM ĐIỂM THI ĐUA NĂM 2021" in text
-    assert "Đơn vị: Hội Chữ thập đỏ tỉnh" in text
+    assert "Đơn vị: Hội Chữ thập đỏ\u00a0tỉnh" in text
     rows = find_table(path, "Mã")
     assert rows[0] == ["Mã", "Tiêu chí", "Điểm tối đa", "Tự chấm", "Khối chấm", "Chênh lệch",
                        "Minh chứng"]
@@ -207,9 +225,21 @@ def test_score_card_lines_totals_and_signatures(dossier):
     assert ["TỔNG ĐIỂM", "100,0", "106,0", "105,0", "\u22121,0", ""] in rows
     assert "Xếp loại: Hoàn thành xuất sắc nhiệm vụ; xếp hạng 2/15." in text
     assert "ĐẠI DIỆN ĐƠN VỊ" in text and "TRƯỞNG KHỐI" in text
+    # The leader's name under TRƯỞNG KHỐI keeps its last two words on one line.
+    assert text[text.index("TRƯỞNG KHỐI") + 1] == "Liên hiệp các Hội Khoa học và Kỹ thuật\u00a0tỉnh"
     evidence = find_table(dossier["Phieu cham diem - HNB.docx"], "Mã")
     assert ["T.1", "Được tặng Cờ thi đua hoặc Bằng khen cấp tỉnh trở lên trong năm", "5,0",
             "5,0", "5,0", "", "Quyết định khen thưởng năm 2021"] in evidence
+
+
+def test_score_card_rows_never_split_and_the_header_repeats(dossier):
+    document = docx.Document(str(dossier["Phieu cham diem - HCTD.docx"]))
+    [table] = [t for t in document.tables if t.rows[0].cells[0].text == "Mã"]
+    rows = table._tbl.tr_lst
+    assert len(rows) == 28                  # header, 6 sections, 19 criteria, total, note
+    assert all(tr.find(f"{qn('w:trPr')}/{qn('w:cantSplit')}") is not None for tr in rows)
+    repeated = [tr.find(f"{qn('w:trPr')}/{qn('w:tblHeader')}") is not None for tr in rows]
+    assert repeated == [True] + [False] * 27
 
 
 def test_annex_is_a_landscape_table_of_all_units(dossier):
@@ -311,7 +341,7 @@ def test_documents_settings_are_used(tmp_path):
         reason_lines={"certificate_of_merit": "Có thành tích xuất sắc năm {nam}"})
     out = rerender(tmp_path, data)
     proposal = lines(out["03 To trinh de nghi khen thuong 2021.docx"])
-    assert "HỘI NHÀ BÁO & CÔNG LUẬN" in proposal
+    assert "HỘI NHÀ BÁO & CÔNG\u00a0LUẬN" in proposal
     assert "KHỐI THI ĐUA CÁC TỔ CHỨC HỘI ĐẶC THÙ TỈNH" not in proposal     # parent_body = ""
     assert "Số: ……/TTr-HNB" in proposal
     assert "Thành phố Bình An, ngày 20 tháng 01 năm 2022" in proposal
@@ -371,6 +401,348 @@ def test_a_unit_with_data_errors_gets_a_card_listing_them(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
+# Drafts: no quorum, no ballot recorded, unresolved ties, nobody nominated
+
+PROPOSAL, MINUTES, REPORT = MAIN[2], MAIN[1], MAIN[0]
+NO_BALLOT_NOTE = "(dự kiến, chờ hội nghị bỏ phiếu)"
+NO_QUORUM_NOTE = "(hội nghị không đủ số thành viên, chưa có đề nghị khen thưởng hợp lệ)"
+QUORUM_8 = ("có mặt 08/15 đơn vị thành viên, tối thiểu cần 10 đơn vị theo tỉ lệ 2/3 số thành "
+            "viên")
+TIE = ("Chỉ tiêu Bằng khen: Hội Luật gia tỉnh và Hội Văn học nghệ thuật tỉnh bằng điểm trên mọi "
+       "tiêu chí phân định; còn 01 chỉ tiêu chờ Khối quyết định.")
+
+
+def with_present(data: RoundInput, present: int | None) -> RoundInput:
+    return dataclasses.replace(data, conference=dataclasses.replace(data.conference,
+                                                                    present=present))
+
+
+def no_quorum_round() -> RoundInput:
+    """8 of 15 members present (10 needed), 8 ballots, each unit 7 votes fewer than in 2021."""
+    data = reference_round()
+    conference = dataclasses.replace(data.conference, present=8, ballots_issued=8,
+                                     ballots_valid=8)
+    facts = {code: dataclasses.replace(f, votes={k: None if v is None else v - 7
+                                                 for k, v in f.votes.items()})
+             for code, f in data.facts.items()}
+    return dataclasses.replace(data, conference=conference, facts=facts)
+
+
+def tied_round() -> RoundInput:
+    """HVHNT (rank 10) gets HLG's scores and votes: the two tie for the 5th certificate."""
+    data = reference_round()
+    scores = [e for e in data.scores if e.unit != "HVHNT"]
+    scores += [dataclasses.replace(e, unit="HVHNT") for e in data.scores if e.unit == "HLG"]
+    facts = dict(data.facts)
+    facts["HVHNT"] = dataclasses.replace(facts["HVHNT"], votes=dict(facts["HLG"].votes))
+    return dataclasses.replace(data, scores=tuple(scores), facts=facts)
+
+
+@pytest.fixture(scope="module")
+def no_quorum(tmp_path_factory) -> dict[str, Path]:
+    result = review(no_quorum_round())
+    assert result.quorum_ok is False and not result.errors
+    return {p.name: p for p in write_dossier(result, tmp_path_factory.mktemp("no-quorum"))}
+
+
+@pytest.fixture(scope="module")
+def no_ballot(tmp_path_factory) -> dict[str, Path]:
+    result = review(with_present(reference_round(), None))
+    assert result.ballots is False
+    return {p.name: p for p in write_dossier(result, tmp_path_factory.mktemp("no-ballot"))}
+
+
+@pytest.fixture(scope="module")
+def tied(tmp_path_factory) -> dict[str, Path]:
+    result = review(tied_round())
+    assert [(t.award, t.units, t.open_slots) for t in result.ties] == [
+        ("certificate_of_merit", ("HLG", "HVHNT"), 1)]
+    return {p.name: p for p in write_dossier(result, tmp_path_factory.mktemp("tied"))}
+
+
+def test_final_documents_carry_no_draft_mark(dossier):
+    for name in MAIN + CARDS[:1]:
+        text = lines(dossier[name])
+        assert not [t for t in text if "DỰ THẢO" in t or "dự kiến" in t.replace("\u00a0", " ")], \
+            name
+
+
+def test_no_quorum_proposal_is_a_draft_without_list(no_quorum):
+    text = [t for t in lines(no_quorum[PROPOSAL]) if t]
+    assert text[:2] == ["DỰ THẢO", NO_QUORUM_NOTE]                     # first lines
+    assert text[text.index("Căn cứ Quy định về công tác thi đua, khen thưởng trên địa bàn tỉnh "
+                           "An Bình (số …… ngày …… của Ủy ban nhân dân tỉnh);") + 1:][:3] == [
+        "Căn cứ kết quả Hội nghị tổng kết Khối Thi đua các tổ chức Hội đặc thù tỉnh ngày 14 "
+        "tháng 01 năm 2022 (Biên bản kèm theo),",
+        "Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh (Trưởng khối) kính báo cáo Chủ tịch Ủy ban "
+        "nhân dân tỉnh An Bình: Hội nghị tổng kết " + QUORUM_8 + ", không đủ số thành viên theo "
+        "quy định, nên chưa có đề nghị khen thưởng hợp lệ. Khối sẽ tổ chức lại việc bình xét và "
+        "trình danh sách đề nghị khen thưởng sau.",
+        "Kính báo cáo Chủ tịch Ủy ban nhân dân tỉnh An Bình./."]
+    assert not [t for t in text if "Có danh sách" in t or "0 tập thể" in t]
+    assert "DANH SÁCH" not in text                                       # no empty list
+    tables = docx.Document(str(no_quorum[PROPOSAL])).tables
+    assert len(tables) == 2                                  # header block, signing block only
+
+
+def test_no_quorum_minutes_void_the_ballot(no_quorum):
+    path = no_quorum[MINUTES]
+    text = [t for t in lines(path) if t]
+    assert "DỰ THẢO" not in text                    # the minutes record what happened
+    void = ("Hội nghị không đủ số thành viên theo quy định (" + QUORUM_8 + ") nên kết quả bỏ "
+            "phiếu dưới đây không có giá trị.")
+    assert void in text
+    rows = find_table(path, "STT")
+    assert [r[-1] for r in rows] == ["Kết quả"] + ["Không có giá trị"] * 7
+    assert rows[1] == ["1", "Hội Nhà báo tỉnh", "Cờ thi đua", "07", "46,67", "Không có giá trị"]
+    conclusion = text[text.index("3. Kết luận") + 1:]
+    assert conclusion[:2] == [
+        "Hội nghị không đủ số thành viên theo quy định (" + QUORUM_8 + ") nên không có đề nghị "
+        "khen thưởng nào hợp lệ; Khối sẽ tổ chức lại việc bình xét.",
+        "- Theo quy chế của Khối, dự kiến Hội Nhà báo tỉnh làm Trưởng khối, Hội Liên hiệp thanh "
+        "niên Việt Nam tỉnh làm Phó Trưởng khối năm 2022."]
+    assert not [t for t in text if t.startswith("- Tặng") or t.startswith("Hội nghị thống nhất")]
+
+
+def test_no_quorum_report_is_a_draft(no_quorum):
+    text = [t for t in lines(no_quorum[REPORT]) if t]
+    assert text[:2] == ["DỰ THẢO", NO_QUORUM_NOTE]
+    section = text[text.index("III. KẾT QUẢ BÌNH XÉT, ĐỀ NGHỊ KHEN THƯỞNG") + 1:]
+    assert section[:3] == [
+        "Hội nghị tổng kết " + QUORUM_8 + ", không đủ số thành viên theo quy định, nên không có "
+        "đề nghị khen thưởng nào hợp lệ; Khối sẽ tổ chức lại việc bình xét.",
+        "IV. TRƯỞNG KHỐI, PHÓ TRƯỞNG KHỐI NĂM 2022",
+        "Theo quy chế của Khối, dự kiến Hội Nhà báo tỉnh làm Trưởng khối và Hội Liên hiệp thanh "
+        "niên Việt Nam tỉnh làm Phó Trưởng khối năm 2022."]
+    rows = find_table(no_quorum[REPORT], "STT")
+    assert rows[1][-1] == "Hội nghị không đủ số thành viên"
+
+
+def test_no_ballot_proposal_and_list_are_drafts(no_ballot):
+    path = no_ballot[PROPOSAL]
+    text = [t for t in lines(path) if t]
+    assert text[:2] == ["DỰ THẢO", NO_BALLOT_NOTE]
+    assert ("Căn cứ kết quả chấm điểm thi đua năm 2021 của Khối Thi đua các tổ chức Hội đặc thù "
+            "tỉnh (dự kiến, chờ hội nghị bỏ phiếu),") in text
+    assert ("Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh (Trưởng khối) kính đề nghị Chủ tịch Ủy "
+            "ban nhân dân tỉnh An Bình xem xét, khen thưởng 07 tập thể có thành tích xuất sắc "
+            "trong phong trào thi đua năm 2021 (dự kiến, chờ hội nghị bỏ phiếu), gồm:") in text
+    assert "(Có danh sách dự kiến và báo cáo thành tích kèm theo)." in text
+    listing = text.index("DANH SÁCH")
+    assert text[listing - 2:listing] == ["DỰ THẢO", NO_BALLOT_NOTE]      # the list's own page
+    assert "Danh sách dự kiến có 07 tập thể./." in text
+    rows = find_table(path, "STT")
+    assert rows[2] == ["1", "Hội Nhà báo tỉnh", FLAG_LINE, "Dự kiến"]
+    # The banner opens the Danh sách page (page break before it, none before DANH SÁCH).
+    paragraphs = docx.Document(str(path)).paragraphs
+    banners = [p for p in paragraphs if p.text == "DỰ THẢO"]
+    assert [p.paragraph_format.page_break_before for p in banners] == [False, True]
+    [title] = [p for p in paragraphs if p.text == "DANH SÁCH"]
+    assert not title.paragraph_format.page_break_before
+
+
+def test_no_ballot_report_is_a_draft(no_ballot):
+    path = no_ballot[REPORT]
+    text = [t for t in lines(path) if t]
+    assert text[:2] == ["DỰ THẢO", NO_BALLOT_NOTE]
+    assert any(t.endswith("Khối đã chấm điểm thi đua, chờ hội nghị bình xét.") for t in text)
+    assert ("Hội nghị tổng kết chưa bỏ phiếu bình xét. Theo kết quả chấm điểm, Khối dự kiến đề "
+            "nghị Chủ tịch Ủy ban nhân dân tỉnh An Bình khen thưởng 07 tập thể (dự kiến, chờ hội "
+            "nghị bỏ phiếu):") in text
+    assert "1. Cờ thi đua của Ủy ban nhân dân tỉnh: 02 tập thể" in text
+    rows = find_table(path, "STT")
+    assert rows[1][-1] == "Cờ thi đua (dự\u00a0kiến)"
+    assert rows[4][-1] == "Bằng khen (dự\u00a0kiến)"
+    annex = find_table(no_ballot[MAIN[3]], "STT")
+    assert annex[1][-1] == "Cờ thi đua (dự\u00a0kiến)"
+
+
+def test_unresolved_tie_is_stated_in_proposal_minutes_and_report(tied):
+    proposal = lines(tied[PROPOSAL])
+    assert "DỰ THẢO" not in proposal                # the ballot was held with quorum
+    start = proposal.index("- Cờ thi đua của Ủy ban nhân dân tỉnh: 02 tập thể;")
+    assert proposal[start:start + 4] == [
+        "- Cờ thi đua của Ủy ban nhân dân tỉnh: 02 tập thể;",
+        "- Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh: 04 tập thể;",
+        "- " + TIE,
+        "(Có danh sách và báo cáo thành tích kèm theo)."]
+    minutes = lines(tied[MINUTES])
+    conclusion = minutes[minutes.index("3. Kết luận") + 1:]
+    assert conclusion[2:5] == [
+        "- Tặng Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh cho 04 tập thể: Hội Người cao tuổi "
+        "tỉnh, Hội Khuyến học tỉnh, Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh, Liên minh Hợp "
+        "tác xã tỉnh;",
+        "- " + TIE,
+        "- Suy tôn Hội Nhà báo tỉnh làm Trưởng khối, Hội Liên hiệp thanh niên Việt Nam tỉnh làm "
+        "Phó Trưởng khối năm 2022."]
+    report = lines(tied[REPORT])
+    assert report[report.index("- Liên minh Hợp tác xã tỉnh (101,5 điểm, xếp hạng 8);") + 1] == \
+        "Còn bằng điểm chưa phân định. " + TIE
+
+
+def test_nobody_nominated_gives_no_list(tmp_path):
+    data = reference_round()
+    facts = {code: dataclasses.replace(f, votes={k: None for k in f.votes})
+             for code, f in data.facts.items()}
+    result = review(dataclasses.replace(data, facts=facts))
+    assert result.quorum_ok is True and not any(result.nominees.values())
+    out = {p.name: p for p in write_dossier(result, tmp_path / "out")}
+    text = [t for t in lines(out[PROPOSAL]) if t]
+    assert ("Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh (Trưởng khối) kính báo cáo Chủ tịch Ủy "
+            "ban nhân dân tỉnh An Bình: năm 2021, Khối không có tập thể nào được đề nghị khen "
+            "thưởng.") in text
+    assert "Kính báo cáo Chủ tịch Ủy ban nhân dân tỉnh An Bình./." in text
+    assert not [t for t in text if "kèm theo)." in t and "Biên bản" not in t]
+    assert "DANH SÁCH" not in text and "DỰ THẢO" not in text
+    minutes = lines(out[MINUTES])
+    assert minutes[minutes.index("3. Kết luận") + 1] == \
+        "Không có tập thể nào được đề nghị khen thưởng."
+    report = lines(out[REPORT])
+    assert ("Tại Hội nghị tổng kết, các đơn vị thành viên đã bình xét, bỏ phiếu kín và không có "
+            "tập thể nào được đề nghị khen thưởng.") in report
+    assert dossier_warnings(result) == [
+        "Không có tập thể nào được đề nghị khen thưởng: Tờ trình không kèm Danh sách."]
+
+
+def test_dossier_warnings():
+    assert dossier_warnings(review(reference_round())) == []
+    assert dossier_warnings(review(no_quorum_round())) == [
+        "Hội nghị không đủ số thành viên (" + QUORUM_8 + "): Tờ trình được đánh dấu DỰ THẢO, "
+        "không có đề nghị khen thưởng nào hợp lệ và không kèm Danh sách; Biên bản ghi kết quả "
+        "bỏ phiếu không có giá trị. Cần tổ chức lại hội nghị bình xét."]
+    assert dossier_warnings(review(with_present(reference_round(), None))) == [
+        "Chưa ghi kết quả bỏ phiếu của hội nghị (số thành viên có mặt và số phiếu): Tờ trình, "
+        "Danh sách và Báo cáo được đánh dấu DỰ THẢO, danh sách đề nghị là dự kiến theo kết quả "
+        "chấm điểm, chờ hội nghị bỏ phiếu."]
+    assert dossier_warnings(review(tied_round())) == [
+        "Còn bằng điểm chưa phân định ở chỉ tiêu Bằng khen: Hội Luật gia tỉnh và Hội Văn học "
+        "nghệ thuật tỉnh bằng điểm trên mọi tiêu chí phân định; còn 01 chỉ tiêu chờ Khối quyết "
+        "định. Tờ trình, Biên bản và Báo cáo ghi rõ chỉ tiêu còn để ngỏ."]
+
+
+def test_dossier_context_flags():
+    final = build_context(review(reference_round()))
+    assert (final["final"], final["dossier"]["draft"], final["dossier"]["draft_note"]) == (
+        True, False, "")
+    assert final["nominee_count"] == 7 and final["ties"] == []
+    void = build_context(review(no_quorum_round()))
+    assert void["final"] is False
+    assert void["dossier"] == {"final": False, "draft": True,
+                               "draft_note": NO_QUORUM_NOTE.strip("()"), "no_ballot": False,
+                               "no_quorum": True, "quorum_text": QUORUM_8}
+    assert void["nominee_count"] == 0
+    assert [(b["votes_text"], b["passed"], b["valid"], b["result"]) for b in void["ballots"]][:3] \
+        == [("07", False, False, "Không có giá trị"), ("06", False, False, "Không có giá trị"),
+            ("08", True, False, "Không có giá trị")]
+    assert build_context(review(tied_round()))["ties"] == [TIE]
+
+
+# ---------------------------------------------------------------------------------------------
+# Legal bases follow the documents' date
+
+BASES_2003 = [
+    "Căn cứ Luật Thi đua, Khen thưởng ngày 26 tháng 11 năm 2003;",
+    "Căn cứ Luật sửa đổi, bổ sung một số điều của Luật Thi đua, Khen thưởng ngày 16 tháng 11 năm "
+    "2013;",
+    "Căn cứ Nghị định số 91/2017/NĐ-CP ngày 31 tháng 7 năm 2017 của Chính phủ quy định chi tiết "
+    "thi hành một số điều của Luật Thi đua, khen thưởng;",
+    "Căn cứ Thông tư số 12/2019/TT-BNV ngày 04 tháng 11 năm 2019 của Bộ Nội vụ quy định chi tiết "
+    "thi hành một số điều của Nghị định số 91/2017/NĐ-CP;",
+    "Căn cứ Quy định về công tác thi đua, khen thưởng trên địa bàn tỉnh An Bình (số …… ngày …… "
+    "của Ủy ban nhân dân tỉnh);"]
+BASES_2022 = [
+    "Căn cứ Luật Thi đua, khen thưởng ngày 15 tháng 6 năm 2022;",
+    "Căn cứ Nghị định số 98/2023/NĐ-CP ngày 31 tháng 12 năm 2023 của Chính phủ quy định chi tiết "
+    "thi hành một số điều của Luật Thi đua, khen thưởng;",
+    "Căn cứ Thông tư số 01/2024/TT-BNV của Bộ Nội vụ quy định biện pháp thi hành Luật Thi đua, "
+    "khen thưởng;",
+    BASES_2003[-1]]
+
+
+def _bases(text: list[str]) -> list[str]:
+    return [t for t in text if t.startswith("Căn cứ") and t.endswith(";")]
+
+
+def test_legal_bases_of_documents_dated_before_2024(dossier):
+    assert _bases(lines(dossier[PROPOSAL])) == BASES_2003           # dated 14/01/2022
+
+
+def test_legal_bases_of_documents_dated_from_2024(tmp_path):
+    out = rerender(tmp_path, with_documents(reference_round(), date="20/01/2024"))
+    text = lines(out[PROPOSAL])
+    assert "An Bình, ngày 20 tháng 01 năm 2024" in text
+    assert _bases(text) == BASES_2022
+
+
+@pytest.mark.parametrize(("date", "law"), [
+    (dt.date(2023, 12, 31), "Luật Thi đua, Khen thưởng ngày 26 tháng 11 năm 2003"),
+    (dt.date(2024, 1, 1), "Luật Thi đua, khen thưởng ngày 15 tháng 6 năm 2022"),
+])
+def test_default_legal_bases_switch_on_1_january_2024(date, law):
+    assert default_legal_bases(date)[0] == law
+
+
+def test_legal_bases_without_a_date_follow_the_review_year():
+    bloc = reference_round().bloc
+    assert document_settings(bloc, None).legal_bases[0] == \
+        "Luật Thi đua, Khen thưởng ngày 26 tháng 11 năm 2003"          # review of 2021 → 2022
+    later = dataclasses.replace(bloc, year=2023)
+    assert document_settings(later, None).legal_bases[0] == \
+        "Luật Thi đua, khen thưởng ngày 15 tháng 6 năm 2022"           # review of 2023 → 2024
+
+
+# ---------------------------------------------------------------------------------------------
+# Existing documents are not replaced unless asked
+
+
+def test_existing_documents_are_not_overwritten(result, tmp_path):
+    out = tmp_path / "out"
+    write_dossier(result, out)
+    edited = out / MINUTES
+    edited.write_bytes(b"edited by hand")
+    (out / CARDS[0]).unlink()
+    with pytest.raises(DossierExistsError) as err:
+        write_dossier(result, out)
+    assert isinstance(err.value, ThiduaError)
+    assert err.value.where == str(out)
+    assert err.value.message == (
+        "Thư mục đã có 18 tệp của hồ sơ (01 Bao cao tong ket 2021.docx, 02 Bien ban hoi nghi "
+        "2021.docx, 03 To trinh de nghi khen thuong 2021.docx, 04 Bang tong hop ket qua cham "
+        "diem 2021.docx, Phieu cham diem - HCTD.docx, và 13 tệp khác); không ghi đè để giữ các "
+        "chỉnh sửa tay. Dùng --force để ghi đè, hoặc chọn thư mục khác.")
+    assert len(err.value.existing) == 18
+    assert edited.read_bytes() == b"edited by hand"
+    assert not (out / CARDS[0]).exists()                 # refused before writing anything
+    written = write_dossier(result, out, overwrite=True)
+    assert len(written) == 19 and edited.read_bytes()[:2] == b"PK"
+    assert (out / CARDS[0]).is_file()
+
+
+def test_one_existing_document_is_named(result, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / CARDS[3]).write_bytes(b"old")
+    (out / "khac.docx").write_bytes(b"other")                # not a dossier file: ignored
+    with pytest.raises(DossierExistsError) as err:
+        write_dossier(result, out)
+    assert err.value.message.startswith(
+        "Thư mục đã có 1 tệp của hồ sơ (Phieu cham diem - HKH.docx); không ghi đè")
+    assert sorted(p.name for p in out.iterdir()) == [CARDS[3], "khac.docx"]
+
+
+def test_an_existing_pdf_is_not_overwritten_either(result, tmp_path, monkeypatch):
+    monkeypatch.setattr(render_module, "find_soffice", lambda: pytest.fail("soffice called"))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "02 Bien ban hoi nghi 2021.pdf").write_bytes(b"%PDF signed copy")
+    write_dossier(result, out / "docx-only")             # a PDF elsewhere does not matter
+    with pytest.raises(DossierExistsError) as err:
+        write_dossier(result, out, pdf=True)
+    assert "(02 Bien ban hoi nghi 2021.pdf)" in err.value.message
+    assert [p.name for p in out.iterdir() if p.is_file()] == ["02 Bien ban hoi nghi 2021.pdf"]
+
+
+# ---------------------------------------------------------------------------------------------
 # Templates: errors, user overrides, variables
 
 
@@ -402,6 +774,15 @@ def test_missing_endfor_names_the_open_tag(result, tmp_path):
         write_dossier(result, tmp_path / "out", templates=folder)
     assert err.value.message.startswith(
         "thẻ “{%p for b in legal_bases %}” thiếu thẻ đóng “{% endfor %}”")
+
+
+def test_unknown_filter_names_the_tag(result, tmp_path):
+    folder = tmp_path / "mau"
+    patched_template(folder, "bao-cao-tong-ket.docx", "{{ bloc.name }} gồm",
+                     "{{ bloc.name|khong_co }} gồm")
+    with pytest.raises(TemplateError) as err:
+        write_dossier(result, tmp_path / "out", templates=folder)
+    assert err.value.message.startswith("lỗi cú pháp ở thẻ “{{ bloc.name|khong_co }}”")
 
 
 def test_not_a_docx_template(result, tmp_path):
@@ -442,14 +823,14 @@ def test_every_context_key_is_documented(result):
 
 def test_shipped_templates_use_only_documented_variables():
     documented = set(template_variables())
-    loop_names = {"u", "g", "a", "n", "d", "r", "b", "s", "l", "e", "v", "loop"}
+    loop_names = {"u", "g", "a", "n", "d", "r", "b", "s", "l", "e", "v", "t", "loop"}
     for template in sorted(templates_dir().glob("*.docx")):
         text = re.sub(r"<[^>]+>", "", document_xml(template))
         for expression in re.findall(r"\{\{(.*?)\}\}|\{%(.*?)%\}", text):
             for name in re.findall(r"(?<![\w.'])([a-z_]\w*)", " ".join(expression)):
                 assert (name in documented or name in loop_names or name in {
                     "for", "in", "if", "endfor", "endif", "else", "not", "or", "and", "p",
-                    "tr", "tc", "lower", "last", "index"}), (template.name, name)
+                    "tr", "tc", "lower", "last", "index", "elif", "nobreak_tail"}), (template.name, name)
 
 
 def test_shipped_templates_are_what_the_generator_builds(tmp_path):
@@ -467,7 +848,7 @@ def test_shipped_templates_are_what_the_generator_builds(tmp_path):
 def test_output_names_are_safe_and_files_are_replaced(result, tmp_path):
     out = tmp_path / "out"
     first = write_dossier(result, out)
-    second = write_dossier(result, out)
+    second = write_dossier(result, out, overwrite=True)
     assert first == second
     assert sorted(p.name for p in out.iterdir()) == sorted(MAIN + CARDS)
     assert all(p.name.isascii() for p in first)
@@ -479,7 +860,7 @@ def test_a_document_open_in_word_is_refused(result, tmp_path):
     (out / "~$ Bien ban hoi nghi 2021.docx").write_bytes(b"owner")
     (out / "02 Bien ban hoi nghi 2021.docx").write_bytes(b"old")
     with pytest.raises(ThiduaError) as err:
-        write_dossier(result, out)
+        write_dossier(result, out, overwrite=True)
     assert err.value.where == str(out / "02 Bien ban hoi nghi 2021.docx")
     assert "đang mở" in err.value.message
     assert (out / "02 Bien ban hoi nghi 2021.docx").read_bytes() == b"old"
@@ -512,13 +893,16 @@ def test_format_helpers():
     assert place_date("An Bình", dt.date(2022, 1, 14)) == "An Bình, ngày 14 tháng 01 năm 2022"
     assert place_date("", None, year=2022) == "Ngày …… tháng …… năm 2022"
     assert [percent(14, 15), percent(15, 15), percent(1, 3), percent(None, 15),
-            percent(3, 0)] == ["93,33", "100", "33,33", "", ""]
+            percent(3, 0), percent(12, 15), percent(0, 15)] == [
+        "93,33", "100,00", "33,33", "", "", "80,00", "0,00"]
     assert [signed_points(Decimal("0.5")), signed_points(Decimal("-1")),
             signed_points(Decimal(0)), signed_points(None)] == ["+0,5", "\u22121,0", "0,0", ""]
     assert [count_text(0), count_text(2), count_text(15), count_text(None)] == [
         "0", "02", "15", "……"]
     assert clean_text(" a\r\nb\x0bc\x07d\u200b ") == "a\nb\ncd"
     assert file_name('Báo cáo: "Khối" A/B <2021>?') == "Bao cao- -Khoi- A-B -2021--"
+    assert [nobreak_tail("Hội đặc thù tỉnh"), nobreak_tail("tỉnh"), nobreak_tail(""),
+            nobreak_tail(None)] == ["Hội đặc thù\u00a0tỉnh", "tỉnh", "", ""]
     assert file_name("CON") == "_CON"
     assert file_name("...") == "_"
 
@@ -568,6 +952,14 @@ def test_pdf_of_every_document(result, tmp_path):
                     "Hội Khuyến học tỉnh", "Liên minh Hợp tác xã tỉnh", "Hội Luật gia tỉnh"):
         assert nominee in proposal
     assert "Cờ thi đua của Ủy ban nhân dân tỉnh: 02 tập thể" in proposal
+    # Layout: the bloc's name is one title line; no line holds "tỉnh" alone (non-breaking
+    # space before the last word of titles and of the leader's name on the score cards).
+    layout = texts["03 To trinh de nghi khen thuong 2021.pdf"].splitlines()
+    assert [t.strip() for t in layout].count("của Khối Thi đua các tổ chức Hội đặc thù tỉnh") == 2
+    for name in ("03 To trinh de nghi khen thuong 2021.pdf", "Phieu cham diem - HNB.pdf",
+                 "01 Bao cao tong ket 2021.pdf", "02 Bien ban hoi nghi 2021.pdf"):
+        assert not re.search(r"^\s*tỉnh\s*$", texts[name], re.MULTILINE), name
+    assert "100,00" in texts["02 Bien ban hoi nghi 2021.pdf"]
     assert "106,0" in texts["04 Bang tong hop ket qua cham diem 2021.pdf"]
     assert "PHIẾU CHẤM ĐIỂM THI ĐUA NĂM 2021" in texts["Phieu cham diem - HNB.pdf"]
     # Page numbers: none on page 1, "2" centred at the top of page 2.

@@ -9,17 +9,17 @@ top-level key; keep it in sync (tests check it).
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from ..model import (BONUS, DEDUCTION, STANDARD, STATUS_LABELS, Award, LineResult,
+from ..model import (BONUS, DEDUCTION, PROPOSED, STANDARD, STATUS_LABELS, Award, LineResult,
                      ReviewResult, UnitResult)
 from ..numbers import format_number, format_points, fraction_text
 from .format import (BLANK, clean_text, count_text, date_text, percent, place_date,
                      short_date, signed_points)
 from .settings import DocumentSettings, bloc_short_name, document_settings
+from .status import dossier_state, quorum_needed
 
 KIND_LABELS = {STANDARD: "Điểm chuẩn", BONUS: "Điểm thưởng", DEDUCTION: "Điểm trừ"}
 
@@ -70,7 +70,8 @@ _VARIABLES: dict[str, str] = {
              "self_total, total_difference (chênh lệch Khối chấm − tự chấm), base, bonus, "
              "deductions (điểm, dấu phẩy thập phân), section_totals "
              "(điểm từng mục chuẩn, theo standard_sections), grade, grade_name, award_key, "
-             "award_name, award_short_name, outcome (hình thức đề nghị hoặc tình trạng), status, "
+             "award_name, award_short_name, outcome (hình thức đề nghị, “Cờ thi đua (dự kiến)” khi "
+             "chưa bỏ phiếu; hoặc tình trạng), status, "
              "status_label, reason, eligible, nominee, "
              "highlight (“flag”/“certificate”/“”), votes_text, errors (các lỗi dữ liệu), sections "
              "(từng mục: code, title, kind_label, max_points, self_total, total, lines: code, "
@@ -86,13 +87,24 @@ _VARIABLES: dict[str, str] = {
     "nominees": "Danh sách đề nghị khen thưởng (mọi hình thức): stt, code, name, award_key, "
                 "award_name, award_short_name, total, rank_text, votes_text, votes_percent, "
                 "reason_line.",
-    "nominee_count_text": "Tổng số tập thể được đề nghị (“07”).",
+    "nominee_count_text": "Tổng số tập thể được đề nghị (“07”; “0” khi không có).",
+    "nominee_count": "Tổng số tập thể được đề nghị (số nguyên, dùng trong {% if %}: không ghi "
+                     "“kèm theo” cho danh sách rỗng).",
     "ballots": "Kết quả bỏ phiếu từng đơn vị có tên trên phiếu: stt, code, name, award_name, "
                "award_short_name, votes_text, percent (tỉ lệ trên tổng số thành viên), "
-               "needed_text (số phiếu phải vượt), passed, nominated (được đề nghị), result "
-               "(“Đạt”/“Không đạt”).",
-    "final": "True khi đã bỏ phiếu (danh sách đề nghị chính thức), False khi mới là dự kiến.",
-    "ties": "Các trường hợp bằng điểm chưa phân định (câu tiếng Việt).",
+               "needed_text (số phiếu phải vượt), passed, valid (hội nghị đủ số thành viên), "
+               "nominated (được đề nghị), result (“Đạt”/“Không đạt”; “Không có giá trị” khi "
+               "hội nghị không đủ số thành viên).",
+    "final": "True khi danh sách đề nghị là chính thức (đã bỏ phiếu và hội nghị đủ số thành "
+             "viên); False khi là DỰ THẢO.",
+    "dossier": "Tình trạng hồ sơ: final (như final), draft (DỰ THẢO), draft_note (lý do, “dự "
+               "kiến, chờ hội nghị bỏ phiếu” hoặc “hội nghị không đủ số thành viên, chưa có đề "
+               "nghị khen thưởng hợp lệ”; rỗng khi chính thức), no_ballot (chưa ghi kết quả bỏ "
+               "phiếu), no_quorum (hội nghị không đủ số thành viên), quorum_text (“có mặt 08/15 "
+               "đơn vị thành viên, tối thiểu cần 10 đơn vị theo tỉ lệ 2/3 số thành viên”).",
+    "ties": "Các trường hợp bằng điểm chưa phân định, mỗi trường hợp một câu: “Chỉ tiêu Bằng "
+            "khen: Hội A và Hội B bằng điểm trên mọi tiêu chí phân định; còn 01 chỉ tiêu chờ Khối "
+            "quyết định.”",
     "chart": "(Chỉ trong Báo cáo tổng kết) biểu đồ cột tổng điểm các đơn vị, đơn vị được đề "
              "nghị khen thưởng tô màu; chèn bằng {{ chart }} trong một đoạn riêng.",
     "unit": "(Chỉ trong Phiếu chấm điểm) đơn vị của phiếu: như một phần tử của units.",
@@ -113,6 +125,7 @@ def build_context(result: ReviewResult, settings: DocumentSettings | None = None
     awards = {a.key: a for a in bloc.awards}
     names = {u.code: clean_text(u.name) for u in bloc.units}
     standard = [s for s in bloc.sections if s.kind == STANDARD]
+    state = dossier_state(result)
     ranked = result.ranked()
     units = [_unit(result, u, i, standard) for i, u in enumerate(ranked, 1)]
     by_code = {u["code"]: u for u in units}
@@ -185,9 +198,13 @@ def build_context(result: ReviewResult, settings: DocumentSettings | None = None
         "awards": award_list,
         "nominees": nominees,
         "nominee_count_text": count_text(len(nominees)),
+        "nominee_count": len(nominees),
         "ballots": _ballots(result, awards, names),
-        "final": bool(result.ballots),
-        "ties": [_tie_text(t, awards, names) for t in result.ties],
+        "final": state.final,
+        "dossier": {"final": state.final, "draft": not state.final,
+                    "draft_note": state.draft_note, "no_ballot": state.no_ballot,
+                    "no_quorum": state.no_quorum, "quorum_text": state.quorum_text},
+        "ties": list(state.ties),
     }
 
 
@@ -268,8 +285,7 @@ def _unit(result: ReviewResult, u: UnitResult, stt: int, standard) -> dict[str, 
         "total_difference": (signed_points(u.total - u.self_total)
                              if u.total is not None and u.self_total is not None else ""),
         "status": u.status, "status_label": STATUS_LABELS.get(u.status, u.status),
-        "outcome": (clean_text(award.short_name) if award
-                    else STATUS_LABELS.get(u.status, u.status)),
+        "outcome": _outcome(u, award),
         "reason": clean_text(u.reason), "eligible": u.eligible,
         "nominee": award is not None, "highlight": _highlight(u.award),
         "votes_text": "; ".join(votes),
@@ -278,12 +294,21 @@ def _unit(result: ReviewResult, u: UnitResult, stt: int, standard) -> dict[str, 
     }
 
 
+def _outcome(u: UnitResult, award: Award | None) -> str:
+    # A nomination projected from the scores (no ballot yet) must not read as final.
+    if award is None:
+        return STATUS_LABELS.get(u.status, u.status)
+    short = clean_text(award.short_name)
+    # "(dự kiến)" never splits in a narrow column.
+    return f"{short} (dự\u00a0kiến)" if u.status == PROPOSED else short
+
+
 def _conference(result: ReviewResult, place: str) -> dict[str, Any]:
     conf = result.conference
     members = result.members
     present = result.present
     quorum = result.bloc.review.quorum
-    needed = math.ceil(Fraction(members) * quorum)
+    needed = quorum_needed(result)
     issued = conf.ballots_issued if conf else None
     valid = conf.ballots_valid if conf else None
     if result.quorum_ok is None:
@@ -321,6 +346,7 @@ def _conference(result: ReviewResult, place: str) -> dict[str, Any]:
 def _ballots(result: ReviewResult, awards: dict[str, Award], names) -> list[dict[str, Any]]:
     rows = []
     members = result.members
+    valid = result.quorum_ok is not False      # without quorum no ballot counts (rules.md §8)
     for award in result.bloc.awards:
         limit = Fraction(members) * award.vote_threshold
         for u in result.ranked():
@@ -333,8 +359,9 @@ def _ballots(result: ReviewResult, awards: dict[str, Award], names) -> list[dict
                          "award_short_name": clean_text(award.short_name),
                          "votes_text": count_text(votes), "percent": percent(votes, members),
                          "needed_text": _fraction_points(limit), "passed": passed,
-                         "nominated": u.award == award.key,
-                         "result": "Đạt" if passed else "Không đạt"})
+                         "valid": valid, "nominated": u.award == award.key,
+                         "result": ("Không có giá trị" if not valid
+                                    else "Đạt" if passed else "Không đạt")})
     return rows
 
 
@@ -352,9 +379,3 @@ def _roman(n: int) -> str:
             out += letters
             n -= value
     return out
-
-
-def _tie_text(tie, awards: dict[str, Award], names) -> str:
-    units = ", ".join(names.get(c, c) for c in tie.units)
-    return (f"{awards[tie.award].short_name}: {units} bằng điểm trên mọi tiêu chí phân định, "
-            f"còn {count_text(tie.open_slots)} chỉ tiêu chưa xét.")

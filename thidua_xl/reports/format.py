@@ -12,7 +12,7 @@ import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..numbers import format_number, format_points, two_digits
+from ..numbers import format_points, two_digits
 from ..text import ascii_fold
 
 #: What a blank to fill by hand looks like in a generated document.
@@ -76,12 +76,22 @@ def short_date(date: dt.date | None) -> str:
 
 
 def percent(part: int | None, whole: int | None) -> str:
-    """A share in percent, two decimals at most, decimal comma: ``(14, 15)`` → ``"93,33"``,
-    ``(15, 15)`` → ``"100"``; ``""`` when either is missing or ``whole`` is 0."""
+    """A share in percent, always two decimals, decimal comma: ``(14, 15)`` → ``"93,33"``,
+    ``(15, 15)`` → ``"100,00"``, ``(12, 15)`` → ``"80,00"`` (one format, so a column of
+    percentages lines up); ``""`` when either is missing or ``whole`` is 0."""
     if part is None or not whole:
         return ""
     value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    return format_number(value)
+    return f"{value:.2f}".replace(".", ",")
+
+
+def nobreak_tail(value: object) -> str:
+    """``value`` with its last space made non-breaking (U+00A0), so a title or a name never
+    ends on a line holding one short word (``… Hội đặc thù tỉnh`` keeps ``thù tỉnh``
+    together).  The Jinja2 filter ``nobreak_tail`` of the templates."""
+    text = "" if value is None else str(value)
+    head, space, tail = text.rpartition(" ")
+    return f"{head}\u00a0{tail}" if space and head else text
 
 
 def signed_points(value: Decimal | None) -> str:

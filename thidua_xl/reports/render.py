@@ -5,7 +5,11 @@ shipped folder (:func:`thidua_xl.resources.templates_dir`).  Rendering uses Jinj
 ``StrictUndefined`` and autoescaping, so a misspelt variable or a broken tag raises
 :class:`~thidua_xl.errors.TemplateError` naming the template and the tag, and typed values
 with ``&``, ``<``, ``>`` or quotes come out as typed; line breaks in values become Word line
-breaks.
+breaks.  One filter is added to Jinja2's: ``{{ bloc.name|nobreak_tail }}`` joins the last two
+words with a non-breaking space (titles never end on a lone short word).
+
+Existing documents are never replaced unless asked (``overwrite=True``): staff edit them by
+hand after they are generated.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from ..errors import TemplateError, ThiduaError
 from ..model import ReviewResult
 from ..resources import templates_dir
 from .context import build_context, chart_bars
-from .format import file_name
+from .format import file_name, nobreak_tail
 
 
 @dataclass(frozen=True)
@@ -60,23 +64,40 @@ SOFFICE_TIMEOUT = 300
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
+#: How many existing file names a :class:`DossierExistsError` message lists in full.
+LISTED_FILES = 5
+
+
+class DossierExistsError(ThiduaError):
+    """Files of the dossier already exist in the output folder and ``overwrite`` was not
+    given; ``where`` is the folder, ``existing`` the paths found (nothing was written)."""
+
+    def __init__(self, message: str, where: str, existing: tuple[Path, ...]) -> None:
+        super().__init__(message, where)
+        self.existing = existing
+
 
 def write_dossier(result: ReviewResult, out_dir: Path, *, templates: Path | None = None,
-                  pdf: bool = False) -> list[Path]:
+                  pdf: bool = False, overwrite: bool = False) -> list[Path]:
     """Render every document of the dossier into ``out_dir`` (created if missing).
 
     ``templates``: a folder whose ``.docx`` files replace the shipped templates of the same
     file name (see :data:`DOCUMENTS`).  ``pdf``: also convert each document to PDF with
-    LibreOffice.  Returns the written paths: the ``.docx`` files in :data:`DOCUMENTS` order
-    (score cards in member order), then the PDFs in the same order.  Existing files of the
-    same names are replaced.
+    LibreOffice.  ``overwrite``: replace documents (and, with ``pdf``, PDFs) of the same names
+    already in ``out_dir``; without it any such file stops the run before anything is written
+    (they may hold hand edits).  Returns the written paths: the ``.docx`` files in
+    :data:`DOCUMENTS` order (score cards in member order), then the PDFs in the same order.
 
-    Raises :class:`TemplateError` (template missing, not a .docx, undefined variable, broken
-    tag), :class:`~thidua_xl.errors.BlocDefinitionError` (bad ``[documents]`` table) or
+    Raises :class:`DossierExistsError` (files exist, ``overwrite`` not given),
+    :class:`TemplateError` (template missing, not a .docx, undefined variable, broken tag),
+    :class:`~thidua_xl.errors.BlocDefinitionError` (bad ``[documents]`` table) or
     :class:`ThiduaError` (folder not writable, file open in Word, LibreOffice missing or
     failing).
     """
     out_dir = Path(out_dir)
+    names = _output_names(result)
+    if not overwrite:                       # refuse before rendering or writing anything
+        _check_absent(out_dir, names, pdf)
     context = build_context(result)
     year = result.bloc.year
     member_order = {u.code: i for i, u in enumerate(result.bloc.units)}
@@ -101,12 +122,41 @@ def write_dossier(result: ReviewResult, out_dir: Path, *, templates: Path | None
         raise ThiduaError(f"Không tạo được thư mục kết quả ({exc.strerror}).",
                           str(out_dir)) from None
     targets = [(out_dir / f"{file_name(name)}.docx", data) for name, data in rendered]
+    if not overwrite:                       # a file may have appeared while rendering
+        _check_absent(out_dir, names, pdf)
     for path, _ in targets:                 # refuse before writing anything
         _check_not_open(path)
     written = [_save(path, data) for path, data in targets]
     if pdf:
         written += convert_to_pdf(written, out_dir)
     return written
+
+
+def _output_names(result: ReviewResult) -> list[str]:
+    """File names (without extension) of the dossier's documents, in :data:`DOCUMENTS` order."""
+    year = result.bloc.year
+    names = []
+    for spec in DOCUMENTS:
+        codes = [u.code for u in result.bloc.units] if spec.per_unit else [None]
+        names += [file_name(spec.output.format(year=year, code=code)) for code in codes]
+    return names
+
+
+def _check_absent(out_dir: Path, names: list[str], pdf: bool) -> None:
+    """Raise :class:`DossierExistsError` when a document (or, with ``pdf``, a PDF) of the
+    dossier already exists in ``out_dir``."""
+    suffixes = (".docx", ".pdf") if pdf else (".docx",)
+    existing = tuple(path for name in names for suffix in suffixes
+                     if (path := out_dir / f"{name}{suffix}").exists())
+    if not existing:
+        return
+    shown = [p.name for p in existing[:LISTED_FILES]]
+    if len(existing) > LISTED_FILES:
+        shown.append(f"và {len(existing) - LISTED_FILES} tệp khác")
+    raise DossierExistsError(
+        f"Thư mục đã có {len(existing)} tệp của hồ sơ ({', '.join(shown)}); không ghi đè để "
+        "giữ các chỉnh sửa tay. Dùng --force để ghi đè, hoặc chọn thư mục khác.",
+        str(out_dir), existing)
 
 
 def resolve_template(name: str, templates: Path | None = None) -> Path:
@@ -135,6 +185,7 @@ class _Environment(jinja2.Environment):
 
     def __init__(self) -> None:
         super().__init__(undefined=jinja2.StrictUndefined, autoescape=True)
+        self.filters["nobreak_tail"] = _nobreak_tail
         self._compiled: dict[str, jinja2.Template] = {}
 
     def from_string(self, source, globals=None, template_class=None):  # noqa: A002
@@ -146,9 +197,16 @@ class _Environment(jinja2.Environment):
         return compiled
 
 
+def _nobreak_tail(value):
+    # Keeps Markup as Markup, so an already escaped value is not escaped twice.
+    from markupsafe import Markup
+    return Markup(nobreak_tail(value)) if isinstance(value, Markup) else nobreak_tail(value)
+
+
 def make_environment() -> jinja2.Environment:
     """The Jinja2 environment of a dossier: undefined names fail (``StrictUndefined``),
-    values are XML-escaped (``autoescape``), each distinct template part compiled once."""
+    values are XML-escaped (``autoescape``), each distinct template part compiled once, the
+    filter ``nobreak_tail`` (:func:`~thidua_xl.reports.format.nobreak_tail`) available."""
     return _Environment()
 
 
@@ -259,6 +317,7 @@ def _bad_tag(paragraphs: list[str]) -> str | None:
     compile (bad expression, unknown filter) or an opening ``{{``/``{%`` never closed in its
     paragraph."""
     checker = jinja2.Environment()
+    checker.filters["nobreak_tail"] = _nobreak_tail       # our filter compiles; unknown ones fail
     for text in paragraphs:
         for m in _TAG.finditer(text):
             try:

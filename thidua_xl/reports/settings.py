@@ -14,7 +14,7 @@ Keys (all strings unless stated)::
     signer_title = "CHỦ TỊCH"
     signer_name = "Nguyễn Văn A"   # default: blank, to sign by hand
     commendation_board = "Ban Thi đua – Khen thưởng, Sở Nội vụ"
-    legal_bases = ["Luật Thi đua, khen thưởng ngày 15 tháng 6 năm 2022", …]   # list
+    legal_bases = ["Luật Thi đua, khen thưởng ngày 15 tháng 6 năm 2022", …]   # list; default by date
     directions = ["Tiếp tục …", …]  # list of paragraphs (or one text, one paragraph per line)
     recipients = ["Ban Thi đua – Khen thưởng, Sở Nội vụ", "Các đơn vị thành viên Khối", "Lưu: VT"]
     [documents.reason_lines]       # per award key; placeholders {khoi} (Khối …) and {nam} (year)
@@ -36,17 +36,43 @@ DEFAULT_SIGNING_CAPACITY = "TM. BAN THƯỜNG VỤ"
 DEFAULT_SIGNER_TITLE = "CHỦ TỊCH"
 DEFAULT_COMMENDATION_BOARD = "Ban Thi đua – Khen thưởng, Sở Nội vụ"
 
-#: Legal bases cited by the proposal (domain.md §4.1, §9 q.9); the province's own regulation
-#: is a line to complete.  Each is written after "Căn cứ ".
-DEFAULT_LEGAL_BASES = (
+#: The province's own regulation: a line to complete (domain.md §4.2).
+PROVINCE_REGULATION = ("Quy định về công tác thi đua, khen thưởng trên địa bàn tỉnh {tinh} (số …… "
+                       "ngày …… của Ủy ban nhân dân tỉnh)")
+
+#: Legal bases of documents dated before :data:`LAW_2022_IN_FORCE`: the 2003 Law as amended
+#: in 2013, Nghị định 91/2017 and Thông tư 12/2019 (domain.md §4.1, [S38], [S41]).  Each is
+#: written after "Căn cứ ".
+LEGAL_BASES_2003 = (
+    "Luật Thi đua, Khen thưởng ngày 26 tháng 11 năm 2003",
+    "Luật sửa đổi, bổ sung một số điều của Luật Thi đua, Khen thưởng ngày 16 tháng 11 năm 2013",
+    "Nghị định số 91/2017/NĐ-CP ngày 31 tháng 7 năm 2017 của Chính phủ quy định chi tiết thi "
+    "hành một số điều của Luật Thi đua, khen thưởng",
+    "Thông tư số 12/2019/TT-BNV ngày 04 tháng 11 năm 2019 của Bộ Nội vụ quy định chi tiết thi "
+    "hành một số điều của Nghị định số 91/2017/NĐ-CP",
+    PROVINCE_REGULATION,
+)
+
+#: Legal bases of documents dated from :data:`LAW_2022_IN_FORCE`: the 2022 Law, Nghị định
+#: 98/2023 and Thông tư 01/2024 (domain.md §4.1, [S34], [S36], [S40]).
+LEGAL_BASES_2022 = (
     "Luật Thi đua, khen thưởng ngày 15 tháng 6 năm 2022",
     "Nghị định số 98/2023/NĐ-CP ngày 31 tháng 12 năm 2023 của Chính phủ quy định chi tiết thi "
     "hành một số điều của Luật Thi đua, khen thưởng",
     "Thông tư số 01/2024/TT-BNV của Bộ Nội vụ quy định biện pháp thi hành Luật Thi đua, "
     "khen thưởng",
-    "Quy định về công tác thi đua, khen thưởng trên địa bàn tỉnh {tinh} (số …… ngày …… của "
-    "Ủy ban nhân dân tỉnh)",
+    PROVINCE_REGULATION,
 )
+
+#: The day the 2022 Law (06/2022/QH15) came into force (domain.md §4.1).
+LAW_2022_IN_FORCE = dt.date(2024, 1, 1)
+
+
+def default_legal_bases(date: dt.date) -> tuple[str, ...]:
+    """The legal bases in force on ``date`` (the documents' date): :data:`LEGAL_BASES_2003`
+    before 01/01/2024, :data:`LEGAL_BASES_2022` from then on (placeholders not filled)."""
+    return LEGAL_BASES_2022 if date >= LAW_2022_IN_FORCE else LEGAL_BASES_2003
+
 
 #: Next year's directions (Báo cáo tổng kết, part IV): generic paragraphs to edit.
 DEFAULT_DIRECTIONS = (
@@ -109,7 +135,9 @@ def bloc_short_name(name: str) -> str:
 def document_settings(bloc: Bloc, conference_date: dt.date | None = None) -> DocumentSettings:
     """Read ``bloc.documents`` with defaults.
 
-    ``conference_date`` is the default ``date``.  Raises :class:`BlocDefinitionError` naming
+    ``conference_date`` is the default ``date``.  The default ``legal_bases`` are those in
+    force on ``date`` (:func:`default_legal_bases`; without a date, on 1 January of the year
+    after the bloc year, when the review is held).  Raises :class:`BlocDefinitionError` naming
     ``[documents].<key>`` for a value of the wrong type, an unknown key or an unknown
     ``{placeholder}``.
     """
@@ -167,7 +195,8 @@ def document_settings(bloc: Bloc, conference_date: dt.date | None = None) -> Doc
         signer_title=text("signer_title", DEFAULT_SIGNER_TITLE),
         signer_name=text("signer_name", ""),
         commendation_board=text("commendation_board", DEFAULT_COMMENDATION_BOARD),
-        legal_bases=tuple(_strip_prefix(b) for b in texts("legal_bases", DEFAULT_LEGAL_BASES)),
+        legal_bases=tuple(_strip_prefix(b) for b in texts("legal_bases", default_legal_bases(
+            date or dt.date(bloc.year + 1, 1, 1)))),
         directions=texts("directions", DEFAULT_DIRECTIONS),
         recipients=texts("recipients", DEFAULT_RECIPIENTS),
         reason_lines=reason_lines,
