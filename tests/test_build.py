@@ -283,26 +283,136 @@ def test_score_cells_have_decimal_validation_with_the_line_maximum(ref_built):
                 if any(str(r).startswith(("F", "G")) for r in dv.sqref.ranges)]
 
 
+def _chart_anchor_row(path: Path) -> int:
+    """0-based row the `Tổng hợp` chart is anchored at (its drawing's top-left cell)."""
+    import re
+
+    with zipfile.ZipFile(path) as zf:
+        drawing = zf.read("xl/drawings/drawing1.xml").decode()
+    return int(re.search(r"<xdr:from><xdr:col>\d+</xdr:col><xdr:colOff>\d+</xdr:colOff>"
+                         r"<xdr:row>(\d+)</xdr:row>", drawing).group(1))
+
+
+def _pages_tall(ws) -> int:
+    """Pages tall the sheet is fitted to: openpyxl leaves the default (1) as None."""
+    return 1 if ws.page_setup.fitToHeight is None else ws.page_setup.fitToHeight
+
+
 def test_print_setup(ref_built):
-    _, _, plain, _ = ref_built
-    wb = openpyxl.load_workbook(plain)
-    for name in wb.sheetnames:
-        ws = wb[name]
-        assert ws.page_setup.paperSize == 9, name                  # A4
-        assert ws.sheet_properties.pageSetUpPr.fitToPage is True, name
-        # fit to 1 page wide (1 is the default, so the attribute may be omitted), any height
-        assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0, name
-        if name != "Nhật ký gộp":  # the log grows below its header: no fixed print area
-            assert ws.print_area, name
-    ws = wb["HNCT"]
-    header = _header_row(ws, L.UNIT_REQUIRED_COLUMNS)
-    assert ws.print_title_rows == f"${header}:${header}"
-    assert ws.page_setup.orientation == "landscape"
-    last = _label_cell(ws, "Lý do").row
-    assert ws.print_area == f"'HNCT'!$A$1:$H${last}"
-    summary = wb["Tổng hợp"]
-    header = _header_row(summary, L.SUMMARY_REQUIRED_COLUMNS)
-    assert summary.print_title_rows == f"${header}:${header}"
+    data, _, plain, with_result = ref_built
+    for path in (plain, with_result):
+        wb = openpyxl.load_workbook(path)
+        for name in wb.sheetnames:
+            ws = wb[name]
+            assert ws.page_setup.paperSize == 9, name                  # A4
+            assert ws.sheet_properties.pageSetUpPr.fitToPage is True, name
+            assert ws.page_setup.fitToWidth in (None, 1), name       # one page wide
+            if name != "Nhật ký gộp":  # the log grows below its header: no fixed print area
+                assert ws.print_area, name
+        # Every sheet but the summary and the log fits one page (the guide, the conference,
+        # each unit sheet, the criteria and the configuration of the reference bloc).
+        assert {name: _pages_tall(wb[name]) for name in wb.sheetnames} == {
+            **{name: 1 for name in wb.sheetnames}, "Tổng hợp": 0, "Nhật ký gộp": 0}
+        for unit in data.bloc.units:
+            ws = wb[unit.code]
+            header = _header_row(ws, L.UNIT_REQUIRED_COLUMNS)
+            assert ws.print_title_rows == f"${header}:${header}"
+            assert ws.page_setup.orientation == "landscape"
+            # The print area ends exactly at the result block's last row, Lý do.
+            last = _label_cell(ws, "Lý do").row
+            assert ws.print_area == f"'{unit.code}'!$A$1:$H${last}"
+        summary = wb["Tổng hợp"]
+        header = _header_row(summary, L.SUMMARY_REQUIRED_COLUMNS)
+        assert summary.print_title_rows == f"${header}:${header}"
+    # With results the table fills the first page: the chart starts the next one.
+    summary = openpyxl.load_workbook(with_result)["Tổng hợp"]
+    chart_row = _chart_anchor_row(with_result)
+    assert chart_row == header + 15 + 1                      # one blank row below the table
+    assert [b.id for b in summary.row_breaks.brk] == [chart_row]   # break right above it
+    # Without results (rows kept tall for the reasons to come) the table runs onto the next
+    # page and the chart follows it there: no break.
+    assert not openpyxl.load_workbook(plain)["Tổng hợp"].row_breaks.brk
+
+
+def test_reason_rows_fit_their_text(ref_built):
+    data, result, plain, with_result = ref_built
+    built = openpyxl.load_workbook(with_result)
+    empty = openpyxl.load_workbook(plain)
+    # Unit sheets: Lý do is the merged C:H cell (95 characters wide), bold.  A 137-character
+    # reason takes 2 lines, the 201-character one 3; built without a result, 3 lines wait.
+    heights = {}
+    for unit in result.units:
+        row = _label_cell(built[unit.code], "Lý do").row
+        assert built[unit.code][f"C{row}"].alignment.wrap_text is True
+        heights[unit.code] = (len(unit.reason), built[unit.code].row_dimensions[row].height)
+        assert empty[unit.code].row_dimensions[row].height == 48
+    assert heights["HNCT"] == (137, 32.25)
+    assert heights["HNKT"] == (201, 48)
+    # Tổng hợp: Tên đơn vị, Trạng thái and Lý do wrap, with or without results (`thidua run`
+    # writes into the built cells and keeps their format and height).
+    for wb in (built, empty):
+        ws = wb["Tổng hợp"]
+        header = _header_row(ws, L.SUMMARY_REQUIRED_COLUMNS)
+        cols = _columns(ws, header)
+        for r in range(header + 1, header + 16):
+            for title in ("Tên đơn vị", "Trạng thái", "Lý do"):
+                assert ws.cell(r, cols[title]).alignment.wrap_text is True, (r, title)
+    assert built["Tổng hợp"].column_dimensions["J"].width == pytest.approx(70.71, abs=0.01)
+    ws = built["Tổng hợp"]
+    header = _header_row(ws, L.SUMMARY_REQUIRED_COLUMNS)
+    by_code = {ws.cell(r, 1).value: ws.row_dimensions[r].height
+               for r in range(header + 1, header + 16)}
+    # 2 lines for a usual reason (bold when proposed), 3 for the long ones.
+    assert by_code["HNCT"] == 32.25 and by_code["HDY"] == 32.25
+    assert by_code["HNKT"] == 48 and by_code["HVHNT"] == 48
+    ws = empty["Tổng hợp"]
+    assert {ws.row_dimensions[r].height for r in range(header + 1, header + 16)} == {48}
+
+
+def test_text_lines_follow_the_font_metrics():
+    from thidua_xl.workbook.build import _line_height, _wrapped_lines
+
+    reason = ("Xếp hạng 15/15, 83,0 điểm, hoàn thành tốt nhiệm vụ; không đủ điều kiện khen "
+              "thưởng vì xếp loại chưa đạt mức tối thiểu “Hoàn thành xuất sắc nhiệm vụ”.")
+    # As LibreOffice wraps it: 3 lines in a 60-wide column, 2 in a 95-wide one.
+    assert _wrapped_lines(reason, 60) == 3
+    assert _wrapped_lines(reason, 95) == 2
+    assert _wrapped_lines("Hội Người cao tuổi tỉnh", 25) == 1
+    assert _wrapped_lines("Hội Người cao tuổi tỉnh", 20) == 2
+    assert _wrapped_lines("W" * 30, 10) == 6            # 340 pt cut mid-word into 58-pt lines
+    assert _wrapped_lines("Dòng một\nDòng hai", 40) == 2
+    # Bold text is wider: this line fits regular, not bold.
+    line = "Xếp hạng 4/15, 103,5 điểm, hoàn thành xuất sắc nhiệm vụ; đề nghị tặng"
+    assert (_wrapped_lines(line, 64), _wrapped_lines(line, 64, bold=True)) == (1, 2)
+    assert _line_height("Hội Người cao tuổi tỉnh", 25) is None        # one line: default
+    assert _line_height("Hội Người cao tuổi tỉnh", 25, min_lines=2) == 32
+    assert _line_height(reason, 60) == 48
+
+
+def _long_round(n_long: int) -> RoundInput:
+    """The small bloc with section A split into ``n_long`` criteria of 0.25 point whose text
+    takes 3 lines, so each unit sheet runs over two pages."""
+    from thidua_xl.definition import bloc_to_dict
+
+    data = bloc_to_dict(load_bloc(SMALL))
+    text = ("Tổ chức thực hiện, kiểm tra, đôn đốc, sơ kết và tổng kết nhiệm vụ chuyên môn "
+            "được giao trong năm theo kế hoạch của Khối, nội dung số {i}")
+    data["sections"][0]["max_points"] = Decimal("0.25") * n_long
+    data["scoring"]["base_points"] = Decimal("0.25") * n_long + Decimal("3.5")
+    data["criteria"] = [{"code": f"A.{i}", "section": "A", "text": text.format(i=i),
+                         "max_points": Decimal("0.25")} for i in range(1, n_long + 1)] + [
+        c for c in data["criteria"] if c["section"] != "A"]
+    return RoundInput(bloc=bloc_from_dict(data, "dai.toml"), scores=())
+
+
+def test_a_long_unit_sheet_is_fitted_to_the_pages_it_fills(tmp_path):
+    # 21 criteria of 3 lines fill 2.2 pages at the page width: squeezed onto 2 pages rather
+    # than leaving a third page with a few rows; 12 fill 1.5 pages: 2 pages, unsqueezed;
+    # 6 fill 1.1 pages: squeezed onto one.
+    for n_long, pages in ((21, 2), (12, 2), (6, 1)):
+        out = build_workbook(_long_round(n_long), tmp_path / f"dai-{n_long}.xlsx")
+        ws = openpyxl.load_workbook(out)["DV1"]
+        assert _pages_tall(ws) == pages, n_long
 
 
 def test_chart_of_totals_by_unit(ref_built):
@@ -492,6 +602,80 @@ def test_libreoffice_recalculation_with_caps_and_quarter_steps(tmp_path):
     data = _small_round()
     out = build_workbook(data, tmp_path / "nho.xlsx")
     _assert_recalculated_totals(out, review(data), tmp_path)
+
+
+def _pdf_pages(path: Path, outdir: Path) -> list[str]:
+    """Text of each page of the workbook printed by LibreOffice, whitespace collapsed."""
+    pdf = office.convert(path, "pdf", outdir)
+    pages = office.pdf_text(pdf).split("\f")
+    if pages and not pages[-1].strip():
+        pages.pop()
+    assert len(pages) == office.pdf_pages(pdf)
+    return [" ".join(p.split()) for p in pages]
+
+
+def _assert_reference_print(pages: list[str], result) -> None:
+    """The reference workbook printed: guide 1 page, Tổng hợp 2 (the table, then the chart
+    with what of the table did not fit), Bình xét 1, each of the 15 unit sheets 1, Tiêu chí
+    1, Cấu hình 1, Nhật ký gộp 1."""
+    assert len(pages) == 1 + 2 + 1 + 15 + 1 + 1 + 1
+    assert pages[0].startswith("HƯỚNG DẪN SỬ DỤNG SỔ CHẤM ĐIỂM")
+    assert pages[0].split(" Trang ")[0].endswith("phần mềm dựa vào chúng để đọc sổ.")
+    assert pages[1].startswith("TỔNG HỢP KẾT QUẢ CHẤM ĐIỂM")
+    assert pages[2].startswith("Mã đơn vị Tên đơn vị") and "Tổng điểm thi đua năm 2021" in pages[2]
+    assert pages[3].startswith("HỘI NGHỊ TỔNG KẾT")
+    for page, unit in zip(pages[4:19], result.units):
+        assert page.startswith("BẢNG TỰ CHẤM ĐIỂM THI ĐUA NĂM 2021"), unit.code
+        assert f"Mã đơn vị: {unit.code}" in page, unit.code
+        # The whole sheet is on its page, down to the reason, whole.
+        assert "Tổng điểm tự chấm" in page and unit.reason in page, unit.code
+    for unit in result.units:        # every reason whole on the summary pages
+        assert unit.reason in f"{pages[1]} {pages[2]}", unit.code
+    assert pages[19].startswith("BẢNG TIÊU CHÍ CHẤM ĐIỂM")
+    assert pages[20].startswith("CẤU HÌNH KHỐI THI ĐUA")
+    assert pages[21].startswith("Thời gian Tệp")
+
+
+@pytest.mark.needs_office
+def test_libreoffice_prints_each_unit_sheet_on_one_page(ref_built, tmp_path):
+    _, result, _, with_result = ref_built
+    pages = _pdf_pages(with_result, tmp_path / "pdf")
+    _assert_reference_print(pages, result)
+    # The table fits its page; the chart has the next one to itself.
+    assert all(unit.reason in pages[1] for unit in result.units)
+    assert "Tổng điểm thi đua năm 2021" in pages[2]
+    assert not [u.code for u in result.units if u.reason[:20] in pages[2]]
+
+
+@pytest.mark.needs_office
+def test_libreoffice_prints_reasons_written_later_whole(ref_built, tmp_path):
+    # `thidua run` on a workbook built without results: the reasons it writes wrap in the
+    # cells built for them, and the pages are the same.
+    from thidua_xl.workbook.read import read_round
+    from thidua_xl.workbook.sources import CalamineSource
+    from thidua_xl.workbook.write import write_results
+
+    _, result, plain, _ = ref_built
+    book = tmp_path / "khoi.xlsx"
+    book.write_bytes(plain.read_bytes())
+    wround = read_round(CalamineSource(book))
+    write_results(book, review(wround.round_input), wround, when=NOW, backups=0)
+    _assert_reference_print(_pdf_pages(book, tmp_path / "pdf"), result)
+
+
+@pytest.mark.needs_office
+def test_libreoffice_prints_a_long_unit_sheet_on_the_pages_it_is_fitted_to(tmp_path):
+    out = build_workbook(_long_round(21), tmp_path / "dai.xlsx")
+    pages = _pdf_pages(out, tmp_path / "pdf")
+    first = next(i for i, p in enumerate(pages) if p.startswith("BẢNG TỰ CHẤM ĐIỂM"))
+    last = next(i for i, p in enumerate(pages) if p.startswith("BẢNG TIÊU CHÍ CHẤM ĐIỂM"))
+    units = pages[first:last]
+    assert len(units) == 3 * 2                      # DV1, DV2, DV3: two pages each
+    for i, code in enumerate(("DV1", "DV2", "DV3")):
+        head, tail = units[2 * i], units[2 * i + 1]
+        assert head.startswith("BẢNG TỰ CHẤM ĐIỂM") and f"Mã đơn vị: {code}" in head
+        # The second page carries the repeated header, criteria and the result block.
+        assert tail.startswith("Mã Tiêu chí") and "A.21" in tail and "Lý do" in tail
 
 
 # ----------------------------------------------------------------------------- files

@@ -20,13 +20,21 @@ Choices worth knowing:
   as the text typed: the formulas then count it 0, and so do the cached values.
 * Totals are wrapped in ``ROUND(…, 6)`` so binary sums of steps such as 0.1 land on the decimal
   value; cached totals are the exact Decimal rounded the same way.
+* Printing: A4, fitted to the page width.  A sheet that nearly fits one page (a unit sheet of
+  the usual size, the guide) is fitted to one page, a longer one to as few pages as it fills,
+  so no page holds a lone row.  Excel does not grow the rows of wrapped text written by
+  XlsxWriter, so their heights are computed from Times New Roman's character widths; rows
+  for a reason that `thidua run` writes later are built REASON_LINES lines high.  On
+  `Tổng hợp` the chart starts a new page when it would not fit under the table.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import math
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Mapping
@@ -58,6 +66,18 @@ SCORE_FORMAT = "0.0#"
 DATE_FORMAT = "dd/mm/yyyy"
 DEFINED_UNITS_NAME = "DanhSachDonVi"   # workbook name: unit codes on Cấu hình (list validations)
 PAPER_A4 = 9
+A4_POINTS = (595.3, 841.9)      # portrait width, height
+MARGINS = {"left": 0.5, "right": 0.4, "top": 0.6, "bottom": 0.6}   # inches
+PAGE_SLACK = 0.95               # of the page height, for rounding of rows and the repeated header
+SQUEEZE = 0.3                   # a last page filled less than this is shrunk onto the others
+DEFAULT_ROW_HEIGHT = 15.0       # points
+LINE_HEIGHT = 16.0              # points per line of wrapped 12-pt text
+# Share of a cell's width that wrapped text may fill: LibreOffice wrapped a line at 0.93-0.97
+# of the cell (padding, and text drawn wider when the page is scaled down); a little under so
+# rows are never short.
+TEXT_FILL = 0.9
+#: Lines kept for a reason that `thidua run` will write later (built without a result).
+REASON_LINES = 3
 # The guide's single column fits portrait A4 unscaled (LibreOffice does not shrink one wrapped
 # column wider than the page: the text is cut at both edges).
 GUIDE_WIDTH = 85
@@ -65,7 +85,8 @@ GUIDE_WIDTH = 85
 # Unit sheet columns (0-based), in layout.UNIT_COLUMNS order.
 _U_CODE, _U_TEXT, _U_MAX, _U_SELF, _U_ASSESSED, _U_OFFICIAL, _U_EVIDENCE, _U_CRITICAL = range(8)
 _UNIT_WIDTHS = (13, 58, 11, 11, 11, 13, 40, 9)
-_SUMMARY_WIDTHS = (12, 44, 10, 11, 9, 11, 18, 11, 24, 60)
+# Tổng hợp: names wrap in B so the reason (J) gets the room: 2 lines for a usual reason.
+_SUMMARY_WIDTHS = (12, 36, 10, 11, 9, 11, 18, 11, 24, 70)
 
 
 def _f(value: Decimal | int | float) -> float | int:
@@ -172,6 +193,7 @@ class _Formats:
                                  **box)
         self.formula_score = fmt(bg_color=FORMULA_FILL, num_format=SCORE_FORMAT, **box)
         self.total_label = fmt(bold=True, align="right")
+        self.total_label_top = fmt(bold=True, align="right", valign="top")
         self.total_score = fmt(bold=True, bg_color=FORMULA_FILL, num_format=SCORE_FORMAT,
                                **box)
         self.result_value = fmt(bold=True, text_wrap=True, align="left", valign="top", **box)
@@ -195,28 +217,139 @@ def _protect(ws: Any, bloc: Bloc) -> None:
     ws.protect(bloc.workbook.password or "", {"format_columns": True, "format_rows": True})
 
 
+class _Rows:
+    """The row heights (points) set on one sheet, kept to estimate its printed height."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.heights: dict[int, float] = {}
+
+    def set(self, row: int, height: float | None) -> None:
+        """Set 0-based ``row`` to ``height`` points (None: leave the default height)."""
+        if height:
+            self.ws.set_row(row, height)
+            self.heights[row] = height
+
+    def total(self, first: int, last: int) -> float:
+        """Height in points of rows ``first``..``last`` (0-based, inclusive)."""
+        return sum(self.heights.get(r, DEFAULT_ROW_HEIGHT) for r in range(first, last + 1))
+
+
+def _column_points(width: float) -> float:
+    """Printed width in points of a column ``width`` characters wide: 8 px per character (the
+    digit width of 12-pt Times New Roman) plus 5 px padding, at 0.75 pt per px — as
+    LibreOffice and Excel lay it out."""
+    return 6.0 * width + 4.3
+
+
+def _printed_pages(widths: tuple[float, ...] | list[float], height: float, *,
+                   landscape: bool) -> float:
+    """Pages (fractional) that ``height`` points of rows fill on A4 once the columns of
+    ``widths`` (characters) are scaled to the page width (never enlarged)."""
+    page_w, page_h = (A4_POINTS[1], A4_POINTS[0]) if landscape else A4_POINTS
+    usable_w = page_w - 72 * (MARGINS["left"] + MARGINS["right"])
+    usable_h = (page_h - 72 * (MARGINS["top"] + MARGINS["bottom"])) * PAGE_SLACK
+    scale = min(1.0, usable_w / sum(_column_points(w) for w in widths))
+    return height * scale / usable_h
+
+
+def _pages_tall(pages: float) -> int:
+    """Pages to fit a print area that fills ``pages`` pages at page width: a last page filled
+    less than SQUEEZE is folded into the others by shrinking, so no page holds a lone row."""
+    return max(1, math.ceil(pages - SQUEEZE))
+
+
 def _print_setup(ws: Any, last_row: int, last_col: int, *, landscape: bool,
-                 header_row: int | None = None) -> None:
+                 header_row: int | None = None, pages_tall: int = 0) -> None:
+    """A4, fit to one page wide and ``pages_tall`` pages tall (0: as many as needed), print
+    area A1 to (``last_row``, ``last_col``), ``header_row`` repeated on every page."""
     ws.set_paper(PAPER_A4)
     if landscape:
         ws.set_landscape()
     else:
         ws.set_portrait()
-    ws.fit_to_pages(1, 0)            # fit to width, as many pages tall as needed
+    ws.fit_to_pages(1, pages_tall)
     if last_row > (header_row or 0):
         ws.print_area(0, 0, last_row, last_col)
     if header_row is not None:
         ws.repeat_rows(header_row)
-    ws.set_margins(left=0.5, right=0.4, top=0.6, bottom=0.6)
+    ws.set_margins(**MARGINS)
     ws.center_horizontally()
     ws.set_footer("&C&\"Times New Roman\"&10Trang &P/&N")
 
 
-def _line_height(text: str, width: float) -> float | None:
-    """Row height (points) fitting ``text`` wrapped in a column ``width`` characters wide;
-    None for one line (Excel does not grow wrapped rows written by XlsxWriter by itself)."""
-    lines = max(1, math.ceil(len(text) / max(1.0, width * 1.2)))
-    return None if lines == 1 else 16.0 * lines
+# Advance widths (1/1000 em) of Times New Roman — Liberation Serif on Linux has the same
+# metrics — for ASCII 32..126, regular and bold, read from the font's hmtx table.  A letter
+# with Vietnamese diacritics takes its base letter's width, except the horned/barred ones.
+_TNR_REGULAR = (
+    250, 333, 408, 500, 500, 833, 778, 180, 333, 333, 500, 564, 250, 333, 250, 278, 500, 500,
+    500, 500, 500, 500, 500, 500, 500, 500, 278, 278, 564, 564, 564, 444, 921, 722, 667, 667,
+    722, 611, 556, 722, 722, 333, 389, 722, 611, 889, 722, 722, 556, 722, 667, 556, 611, 722,
+    722, 944, 722, 722, 611, 333, 278, 333, 469, 500, 333, 444, 500, 444, 500, 444, 333, 500,
+    500, 278, 278, 500, 278, 778, 500, 500, 500, 500, 333, 389, 278, 500, 500, 722, 500, 500,
+    444, 480, 200, 480, 541)
+_TNR_BOLD = (
+    250, 333, 555, 500, 500, 1000, 833, 278, 333, 333, 500, 570, 250, 333, 250, 278, 500, 500,
+    500, 500, 500, 500, 500, 500, 500, 500, 333, 333, 570, 570, 570, 500, 930, 722, 667, 722,
+    722, 667, 611, 778, 778, 389, 500, 778, 667, 944, 722, 778, 611, 778, 722, 556, 667, 722,
+    722, 1000, 722, 722, 667, 333, 278, 333, 581, 500, 333, 500, 556, 444, 556, 444, 333, 500,
+    556, 278, 333, 556, 278, 833, 556, 500, 556, 556, 444, 389, 333, 556, 500, 722, 500, 500,
+    444, 394, 220, 394, 520)
+_TNR_OTHER = {  # (regular, bold)
+    "đ": (500, 556), "Đ": (722, 722), "ư": (542, 600), "Ư": (776, 796), "ơ": (529, 554),
+    "Ơ": (722, 778), "“": (444, 500), "”": (444, 500), "‘": (333, 333), "’": (333, 333),
+    "–": (500, 500), "—": (1000, 1000), "…": (1000, 1000), "•": (350, 350)}
+
+
+@functools.lru_cache(maxsize=None)
+def _char_em(ch: str, bold: bool) -> int:
+    """Advance width of one character in 1/1000 em (a wide letter's width when unknown)."""
+    base = unicodedata.normalize("NFD", ch)
+    # ứ → u + horn + acute: keep the horn (a wider glyph), drop the tone marks.
+    key = unicodedata.normalize("NFC", base[:2]) if len(base) > 1 else ch
+    key = key if key in _TNR_OTHER else base[:1] or ch
+    if key in _TNR_OTHER:
+        return _TNR_OTHER[key][bold]
+    code = ord(key)
+    if 32 <= code < 127:
+        return (_TNR_BOLD if bold else _TNR_REGULAR)[code - 32]
+    return 722
+
+
+def _text_points(text: str, *, bold: bool = False) -> float:
+    """Width in points of ``text`` on one line in 12-pt Times New Roman."""
+    return sum(_char_em(ch, bold) for ch in text) * FONT_SIZE / 1000
+
+
+@functools.lru_cache(maxsize=4096)
+def _wrapped_lines(text: str, width: float, *, bold: bool = False) -> int:
+    """Lines ``text`` takes when wrapped at spaces in a cell ``width`` characters wide, in
+    12-pt Times New Roman (each line break in ``text`` starts a new line; a word wider than
+    the cell is cut)."""
+    room = _column_points(width) * TEXT_FILL
+    space = _text_points(" ", bold=bold)
+    lines = 0
+    for part in str(text).split("\n"):
+        count, used = 1, 0.0
+        for word in part.split():
+            need = _text_points(word, bold=bold)
+            if used and used + space + need > room:
+                count, used = count + 1, need
+            else:
+                used += (space if used else 0.0) + need
+            while used > room:       # a word wider than the cell wraps mid-word
+                count, used = count + 1, used - room
+        lines += count
+    return lines
+
+
+def _line_height(text: str, width: float, *, bold: bool = False,
+                 min_lines: int = 1) -> float | None:
+    """Row height (points) fitting ``text`` wrapped in a column ``width`` characters wide, at
+    least ``min_lines`` lines; None for one line (Excel does not grow wrapped rows written by
+    XlsxWriter by itself)."""
+    lines = max(min_lines, _wrapped_lines(normalize(text), width, bold=bold))
+    return None if lines == 1 else LINE_HEIGHT * lines
 
 
 # ----------------------------------------------------------------------------- unit sheets
@@ -238,6 +371,7 @@ class _UnitSheet:
 def _write_unit(wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan, code: str,
                 entries: Mapping[str, ScoreEntry], result: UnitResult | None) -> _UnitSheet:
     ws = wb.add_worksheet(code)
+    rows = _Rows(ws)
     unit = bloc.unit(code)
     for col, width in enumerate(_UNIT_WIDTHS):
         ws.set_column(col, col, width)
@@ -251,7 +385,7 @@ def _write_unit(wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan, code: str,
                                         "tính hoặc khóa.", fm.subtitle)
     for col, title in enumerate(L.UNIT_COLUMNS):
         ws.write_string(plan.header, col, title, fm.header)
-    ws.set_row(plan.header, 32)
+    rows.set(plan.header, 32)
 
     # Lenient values: what the formulas will see (text counts 0, blank counts 0).
     own: dict[str, Decimal] = {}
@@ -262,9 +396,7 @@ def _write_unit(wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan, code: str,
         ws.write_string(srow, _U_CODE, s.code, fm.section)
         title = L.section_title(bloc, s.code)
         ws.write_string(srow, _U_TEXT, title, fm.section_wrap)
-        height = _line_height(title, _UNIT_WIDTHS[_U_TEXT])
-        if height:
-            ws.set_row(srow, height)
+        rows.set(srow, _line_height(title, _UNIT_WIDTHS[_U_TEXT], bold=True))
         ws.write_number(srow, _U_MAX, _f(s.max_points), fm.section_score)
         for col in (_U_ASSESSED, _U_EVIDENCE, _U_CRITICAL):
             ws.write_blank(srow, col, None, fm.section)
@@ -307,9 +439,7 @@ def _write_unit(wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan, code: str,
                 ws.write_blank(row, _U_EVIDENCE, None, fm.input_text)
             ws.write_string(row, _U_CRITICAL, L.CRITICAL_MARK if c.critical else "",
                             fm.cell_center)
-            height = _line_height(c.text, _UNIT_WIDTHS[_U_TEXT])
-            if height:
-                ws.set_row(row, height)
+            rows.set(row, _line_height(c.text, _UNIT_WIDTHS[_U_TEXT]))
             kind = "số điểm bị trừ" if s.kind == DEDUCTION else "điểm"
             top = format_number(c.max_points)
             for col, who in ((_U_SELF, "Tự chấm"), (_U_ASSESSED, "Khối chấm")):
@@ -344,12 +474,13 @@ def _write_unit(wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan, code: str,
     # Result block: label in column B, value to its right.
     rr = plan.result_row
     for label in L.UNIT_RESULT_LABELS:
-        ws.write_string(rr[label], _U_TEXT, label, fm.total_label)
+        # Lý do spans lines: its label stands by the first one.
+        ws.write_string(rr[label], _U_TEXT, label,
+                        fm.total_label_top if label == L.LABEL_REASON else fm.total_label)
         if label not in (L.LABEL_SELF_TOTAL, L.LABEL_TOTAL):
             # Value cell C spans to the last column so a long reason stays on the page.
             ws.merge_range(rr[label], _U_MAX, rr[label], len(L.UNIT_COLUMNS) - 1, "",
                            fm.result_value)
-    ws.set_row(rr[L.LABEL_REASON], 48)
     ws.write_formula(rr[L.LABEL_SELF_TOTAL], _U_MAX, _total_formula(bloc, plan, _U_SELF),
                      fm.total_score, _f(_rounded(self_totals.total)))
     ws.write_formula(rr[L.LABEL_TOTAL], _U_MAX, _total_formula(bloc, plan, _U_OFFICIAL),
@@ -360,11 +491,21 @@ def _write_unit(wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan, code: str,
         for label, value in values.items():
             if value is not None and value != "":
                 ws.write(rr[label], _U_MAX, value, fm.result_value)
+    # The reason row fits its text, with 2 lines at least (a later run may write a longer
+    # one); built without a result it keeps REASON_LINES lines for the reason to come.
+    reason_width = sum(_UNIT_WIDTHS[_U_MAX:])
+    if result is not None:
+        rows.set(rr[L.LABEL_REASON], _line_height(result.reason or "", reason_width, bold=True,
+                                                  min_lines=2))
+    else:
+        rows.set(rr[L.LABEL_REASON], LINE_HEIGHT * REASON_LINES)
 
     if bloc.criteria:
         ws.freeze_panes(plan.header + 1, 0)
+    # One page when the sheet nearly fits one (the usual case), else as few as it fills.
+    pages = _printed_pages(_UNIT_WIDTHS, rows.total(0, plan.last), landscape=True)
     _print_setup(ws, plan.last, len(L.UNIT_COLUMNS) - 1, landscape=True,
-                 header_row=plan.header)
+                 header_row=plan.header, pages_tall=_pages_tall(pages))
     _protect(ws, bloc)
     return _UnitSheet(ws, self_totals, totals)
 
@@ -383,6 +524,7 @@ def _checksum(data: RoundInput) -> str:
 def _write_summary(ws: Any, wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan,
                    sheets: Mapping[str, _UnitSheet], result: ReviewResult | None,
                    now: dt.datetime, data: RoundInput) -> None:
+    rows = _Rows(ws)
     for col, width in enumerate(_SUMMARY_WIDTHS):
         ws.set_column(col, col, width)
     ws.write_string(L.SUMMARY_TITLE_ROW - 1, 0, L.summary_title(bloc), fm.title)
@@ -415,12 +557,12 @@ def _write_summary(ws: Any, wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan,
     header = L.summary_header_row(bloc) - 1
     for col, title in enumerate(L.SUMMARY_COLUMNS):
         ws.write_string(header, col, title, fm.header)
-    ws.set_row(header, 32)
+    rows.set(header, 32)
     first = header + 1
     for i, unit in enumerate(bloc.units):
         row = first + i
         ws.write_string(row, 0, unit.code, fm.cell)
-        ws.write_string(row, 1, unit.name, fm.cell)
+        ws.write_string(row, 1, unit.name, fm.cell_wrap)
         res = None
         if result is not None:
             try:
@@ -438,9 +580,15 @@ def _write_summary(ws: Any, wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan,
                              _f(_rounded(sheet.self_totals.total)))
             ws.write_formula(row, 3, f"={ref}!{total_cell}", fm.formula_score,
                              _f(_rounded(sheet.totals.total)))
-            for col in range(4, len(L.SUMMARY_COLUMNS)):
-                ws.write_blank(row, col, None, fm.cell)
+            # `thidua run` writes the results into these cells later: they get the formats
+            # of a built result (centred, wrapped) and room for a reason now.
+            for col, f in enumerate((fm.cell_center, fm.cell_center, fm.cell, fm.cell_center,
+                                     fm.cell_wrap, fm.cell_wrap), start=4):
+                ws.write_blank(row, col, None, f)
+            rows.set(row, LINE_HEIGHT * REASON_LINES)
             continue
+        status = STATUS_LABELS.get(res.status, res.status) if res else ""
+        reason = res.reason if res else ""
         cells: list[tuple[int, Any, Any]] = [
             (2, res.self_total if res else None, fm.cell_score),
             (3, res.total if res else None, fm.cell_score),
@@ -448,8 +596,8 @@ def _write_summary(ws: Any, wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan,
             (5, (res.grade or "") if res else "", fm.cell_center),
             (6, L.proposal_text(bloc, res) if res else "", fm.cell),
             (7, res.votes.get(res.award) if res and res.award else None, fm.cell_center),
-            (8, STATUS_LABELS.get(res.status, res.status) if res else "", fm.cell_wrap),
-            (9, res.reason if res else "", fm.cell_wrap),
+            (8, status, fm.cell_wrap),
+            (9, reason, fm.cell_wrap),
         ]
         for col, value, f in cells:
             if value is None or value == "":
@@ -458,10 +606,9 @@ def _write_summary(ws: Any, wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan,
                 ws.write_number(row, col, _f(value), f)
             else:
                 ws.write_string(row, col, str(value), f)
-        if res and res.reason:
-            height = _line_height(res.reason, _SUMMARY_WIDTHS[9])
-            if height:
-                ws.set_row(row, height)
+        # Measured bold: a proposed unit's row is bold (the conditional format below).
+        rows.set(row, max(_line_height(text, _SUMMARY_WIDTHS[col], bold=True) or 0.0
+                          for col, text in ((1, unit.name), (8, status), (9, reason))))
     last = first + len(bloc.units) - 1
     last_col = len(L.SUMMARY_COLUMNS) - 1
     proposal = xl_col_to_name(L.SUMMARY_COLUMNS.index(L.SUM_COL_PROPOSAL))
@@ -488,16 +635,26 @@ def _write_summary(ws: Any, wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan,
     chart.set_size({"width": 900, "height": height})
     chart_row = last + 2
     ws.insert_chart(chart_row, 0, chart, {"x_offset": 4, "y_offset": 4})
-    chart_rows = math.ceil(height / 20) + 1
+    chart_rows = math.ceil(height / 20) + 1     # default rows are 20 px high
+    end = chart_row + chart_rows
 
     ws.freeze_panes(header + 1, 2)
-    _print_setup(ws, chart_row + chart_rows, last_col, landscape=True, header_row=header)
+    # All on one page when it nearly fits.  Otherwise fit to the width, and when the chart
+    # would not fit below the table's last rows it starts a page of its own, so it is not cut
+    # in two (LibreOffice keeps a manual break under "fit to width"; Excel may not).
+    table = _printed_pages(_SUMMARY_WIDTHS, rows.total(0, last), landscape=True)
+    plot = _printed_pages(_SUMMARY_WIDTHS, rows.total(last + 1, end), landscape=True)
+    pages = 1 if _pages_tall(table + plot) == 1 else 0
+    if pages == 0 and table - math.floor(table) + plot > 1:
+        ws.set_h_pagebreaks([chart_row])
+    _print_setup(ws, end, last_col, landscape=True, header_row=header, pages_tall=pages)
     _protect(ws, bloc)
 
 
 # ----------------------------------------------------------------------------- Bình xét
 
 def _write_review(ws: Any, fm: _Formats, bloc: Bloc, data: RoundInput) -> None:
+    rows = _Rows(ws)
     columns = L.review_columns(bloc)
     widths = [12, 44, 10] + [16] * len(bloc.awards)
     for col, width in enumerate(widths):
@@ -550,16 +707,14 @@ def _write_review(ws: Any, fm: _Formats, bloc: Bloc, data: RoundInput) -> None:
             ws.write_number(row, 2, value, f)
         else:
             ws.write_string(row, 2, str(value), f)
-            height = _line_height(str(value), sum(widths[2:]))
-            if height:
-                ws.set_row(row, height)
+            rows.set(row, _line_height(str(value), sum(widths[2:])))
         if rule is not None:
             ws.data_validation(row, 2, row, 2, {"input_title": label[:32], **rule})
 
     header = L.REVIEW_HEADER_ROW - 1
     for col, title in enumerate(columns):
         ws.write_string(header, col, title, fm.header)
-    ws.set_row(header, 32)
+    rows.set(header, 32)
     first = header + 1
     for i, unit in enumerate(bloc.units):
         row = first + i
@@ -592,29 +747,29 @@ def _write_review(ws: Any, fm: _Formats, bloc: Bloc, data: RoundInput) -> None:
             "error_title": "Số phiếu không hợp lệ",
             "error_message": "Hãy nhập một số nguyên không âm."})
     ws.freeze_panes(header + 1, 2)
-    _print_setup(ws, last, len(columns) - 1, landscape=False, header_row=header)
+    pages = _printed_pages(widths, rows.total(0, last), landscape=False)
+    _print_setup(ws, last, len(columns) - 1, landscape=False, header_row=header,
+                 pages_tall=_pages_tall(pages))
     _protect(ws, bloc)
 
 
 # ----------------------------------------------------------------------------- Tiêu chí, Cấu hình
 
-def _write_table(ws: Any, fm: _Formats, row: int, columns: tuple[str, ...] | list[str],
-                 rows: list[tuple], wraps: Mapping[int, float] | None = None) -> int:
+def _write_table(ws: Any, fm: _Formats, sheet_rows: _Rows, row: int,
+                 columns: tuple[str, ...] | list[str], rows: list[tuple],
+                 wraps: Mapping[int, float] | None = None) -> int:
     """Header + rows from ``row`` (0-based); returns the row after the table.  ``wraps``:
     column → width of the columns whose text wraps (rows grow to fit it)."""
     wraps = wraps or {}
     for col, title in enumerate(columns):
         ws.write_string(row, col, title, fm.header)
     for r, values in enumerate(rows, start=row + 1):
-        heights = []
+        heights = [0.0]
         for col, value in enumerate(values):
             _write_value(ws, fm, r, col, value, wrap=col in wraps, boxed=True)
             if col in wraps and isinstance(value, str):
-                lines = sum(max(1, math.ceil(len(part) / (wraps[col] * 1.2)))
-                            for part in value.split("\n"))
-                heights.append(16.0 * lines)
-        if heights and max(heights) > 16:
-            ws.set_row(r, max(heights))
+                heights.append(_line_height(value, wraps[col]) or 0.0)
+        sheet_rows.set(r, max(heights))
     return row + 1 + len(rows)
 
 
@@ -634,16 +789,20 @@ def _write_value(ws: Any, fm: _Formats, row: int, col: int, value: Any, *, wrap:
 
 
 def _write_criteria(ws: Any, fm: _Formats, bloc: Bloc) -> None:
-    for col, width in enumerate((10, 40, 60, 12, 10)):
+    rows = _Rows(ws)
+    widths = (10, 40, 60, 12, 10)
+    for col, width in enumerate(widths):
         ws.set_column(col, col, width)
     ws.write_string(0, 0, f"BẢNG TIÊU CHÍ CHẤM ĐIỂM THI ĐUA NĂM {bloc.year}", fm.title)
     ws.write_string(1, 0, f"{bloc.name}. Sheet chỉ để xem; muốn sửa tiêu chí hãy sửa tệp định "
                     "nghĩa khối rồi tạo lại sổ.", fm.subtitle)
-    row = _write_table(ws, fm, L.CRITERIA_SECTIONS_HEADER_ROW - 1, L.SECTION_COLUMNS,
+    row = _write_table(ws, fm, rows, L.CRITERIA_SECTIONS_HEADER_ROW - 1, L.SECTION_COLUMNS,
                        L.section_rows(bloc), wraps={1: 40})
-    last = _write_table(ws, fm, row + 1, L.CRITERION_COLUMNS, L.criterion_rows(bloc),
+    last = _write_table(ws, fm, rows, row + 1, L.CRITERION_COLUMNS, L.criterion_rows(bloc),
                         wraps={2: 60})
-    _print_setup(ws, last - 1, len(L.CRITERION_COLUMNS) - 1, landscape=False)
+    pages = _printed_pages(widths, rows.total(0, last - 1), landscape=False)
+    _print_setup(ws, last - 1, len(L.CRITERION_COLUMNS) - 1, landscape=False,
+                 pages_tall=_pages_tall(pages))
     _protect(ws, bloc)
 
 
@@ -658,20 +817,22 @@ def _write_collect_log(ws: Any, fm: _Formats, bloc: Bloc) -> None:
 
 
 def _write_config(ws: Any, wb: Any, fm: _Formats, bloc: Bloc) -> None:
-    ws.set_column(0, 0, 36)
-    ws.set_column(1, 1, 46)
-    ws.set_column(2, 2, 80)
+    rows = _Rows(ws)
+    widths = (36, 46, 80)
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, width)
     ws.write_string(0, 0, "CẤU HÌNH KHỐI THI ĐUA", fm.title)
     ws.write_string(1, 0, "Sổ mang theo toàn bộ cấu hình để tính lại được. Sheet chỉ để xem; "
                     "muốn sửa, hãy sửa tệp định nghĩa khối (.toml) rồi tạo lại sổ.", fm.subtitle)
-    row = _write_table(ws, fm, L.CONFIG_HEADER_ROW - 1, L.CONFIG_COLUMNS, L.config_rows(bloc),
-                       wraps={1: 46, 2: 80})
+    row = _write_table(ws, fm, rows, L.CONFIG_HEADER_ROW - 1, L.CONFIG_COLUMNS,
+                       L.config_rows(bloc), wraps={1: 46, 2: 80})
     units_header = row + 1
-    row = _write_table(ws, fm, units_header, L.UNITS_COLUMNS, L.unit_rows(bloc))
+    row = _write_table(ws, fm, rows, units_header, L.UNITS_COLUMNS, L.unit_rows(bloc))
     wb.define_name(DEFINED_UNITS_NAME,
                    f"={quote_sheetname(L.CONFIG)}!$A${units_header + 2}:$A${row}")
-    row = _write_table(ws, fm, row + 1, L.GRADES_COLUMNS, L.grade_rows(bloc))
-    _print_setup(ws, row - 1, 2, landscape=False)
+    row = _write_table(ws, fm, rows, row + 1, L.GRADES_COLUMNS, L.grade_rows(bloc))
+    pages = _printed_pages(widths, rows.total(0, row - 1), landscape=False)
+    _print_setup(ws, row - 1, 2, landscape=False, pages_tall=_pages_tall(pages))
     _protect(ws, bloc)
 
 
@@ -764,6 +925,7 @@ def _guide_text(bloc: Bloc, macros: bool) -> list[tuple[str, str]]:
 
 
 def _write_guide(ws: Any, fm: _Formats, bloc: Bloc, macros: bool) -> None:
+    rows = _Rows(ws)
     ws.set_column(0, 0, GUIDE_WIDTH)
     row = 0
     for style, text in _guide_text(bloc, macros):
@@ -772,11 +934,10 @@ def _write_guide(ws: Any, fm: _Formats, bloc: Bloc, macros: bool) -> None:
         f = {"title": fm.guide_title, "head": fm.guide_head}.get(style, fm.guide_text)
         ws.write_string(row, 0, text, f)
         if style == "text":
-            height = _line_height(text, GUIDE_WIDTH)
-            if height:
-                ws.set_row(row, height)
+            rows.set(row, _line_height(text, GUIDE_WIDTH))
         row += 1
-    _print_setup(ws, row - 1, 0, landscape=False)
+    pages = _printed_pages((GUIDE_WIDTH,), rows.total(0, row - 1), landscape=False)
+    _print_setup(ws, row - 1, 0, landscape=False, pages_tall=_pages_tall(pages))
     _protect(ws, bloc)
 
 
