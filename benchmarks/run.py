@@ -70,7 +70,7 @@ from thidua_xl.reports import write_dossier
 f = reference_files()
 result = review(load_round(f["bloc"], f["scores"], f["review"], f["conference"]))
 t = time.perf_counter()
-write_dossier(result, __import__("pathlib").Path(sys.argv[1]))
+write_dossier(result, __import__("pathlib").Path(sys.argv[1]), overwrite=True)
 print(time.perf_counter() - t)
 """
 
@@ -251,8 +251,9 @@ def dossier_times(work: Path, repeat: int) -> tuple[float, float, int]:
     f = reference_files()
     result = review(load_round(f["bloc"], f["scores"], f["review"], f["conference"]))
     target = work / "dossier"
-    written = write_dossier(result, target)              # warm-up: imports, templates cache
-    warm = best_of(repeat, lambda: stopwatch(lambda: write_dossier(result, target)))
+    written = write_dossier(result, target, overwrite=True)  # warm-up: imports, templates
+    warm = best_of(repeat, lambda: stopwatch(lambda: write_dossier(result, target,
+                                                                    overwrite=True)))
     cold_dir = work / "dossier-cold"
     cold = float(measured_process(["-c", DOSSIER_COLD, str(cold_dir)], cwd=ROOT)[2])
     return warm, cold, len(written)

@@ -292,6 +292,7 @@ def test_report_pdf_converts_every_document_with_libreoffice(book, tmp_path):
 
 
 def test_report_with_data_errors_writes_the_dossier_and_exits_1(tmp_path):
+    # The dossier's own warnings (draft: no ballot; open slots: ties) come on stderr too.
     path = build(tmp_path, tiny_round(3, {"U2": {"I.1": "ba mươi"}}))
     before = sha(path)
     out = tmp_path / "ho-so"
@@ -304,8 +305,15 @@ def test_report_with_data_errors_writes_the_dossier_and_exits_1(tmp_path):
              "04 Bang tong hop ket qua cham diem 2021.docx", "Phieu cham diem - U1.docx",
              "Phieu cham diem - U2.docx", "Phieu cham diem - U3.docx"]
     assert result.stdout.splitlines() == [str(out / n) for n in names]
+    tie = ("Đơn vị 1 và Đơn vị 3 bằng điểm trên mọi tiêu chí phân định; còn 01 chỉ tiêu chờ "
+           "Khối quyết định. Tờ trình, Biên bản và Báo cáo ghi rõ chỉ tiêu còn để ngỏ.")
     assert result.stderr.splitlines() == [
         "khoi.xlsx: U2!D9: Tự chấm tiêu chí I.1: “ba mươi” không phải là số",
+        "Chú ý: Chưa ghi kết quả bỏ phiếu của hội nghị (số thành viên có mặt và số phiếu): "
+        "Tờ trình, Danh sách và Báo cáo được đánh dấu DỰ THẢO, danh sách đề nghị là dự kiến "
+        "theo kết quả chấm điểm, chờ hội nghị bỏ phiếu.",
+        f"Chú ý: Còn bằng điểm chưa phân định ở chỉ tiêu Cờ thi đua: {tie}",
+        f"Chú ý: Còn bằng điểm chưa phân định ở chỉ tiêu Bằng khen: {tie}",
         f"Đã ghi 7 tệp vào {out}."]
     assert sha(path) == before and backup_files(path) == []
 
@@ -757,3 +765,18 @@ def test_help_ends_its_description_with_an_example(command):
     for param in group_or_command.params:
         if isinstance(param, click.Option) and param.name not in ("help", "version"):
             assert re.search(r"Ví dụ: \S.*$", param.help), (command, param.name)
+
+
+def test_report_keeps_edited_documents_unless_forced(tmp_path):
+    path = build(tmp_path, tiny_round(3))
+    out = tmp_path / "ho-so"
+    assert thidua("report", path, "--out", out).exit_code == 0
+    edited = out / "01 Bao cao tong ket 2021.docx"
+    edited.write_bytes(b"chinh sua tay")
+    again = thidua("report", path, "--out", out)
+    assert again.exit_code == 2
+    assert "không ghi đè để giữ các chỉnh sửa tay" in again.stderr and "--force" in again.stderr
+    assert edited.read_bytes() == b"chinh sua tay"
+    forced = thidua("report", path, "--out", out, "--force")
+    assert forced.exit_code == 0
+    assert edited.read_bytes().startswith(b"PK")

@@ -16,7 +16,6 @@ Files that cannot be used at all raise :class:`~thidua_xl.errors.ThiduaError` su
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import os
 import re
@@ -187,29 +186,18 @@ def check_workbook(path: str | os.PathLike[str]) -> CheckReport:
                        result=result, wround=wround, warnings=file_warnings(path, data))
 
 
-def _dossier(result: ReviewResult, out_dir: Path, templates: Any, pdf: bool) -> tuple[Path, ...]:
-    if importlib.util.find_spec("thidua_xl.reports") is None:
-        raise ThiduaError("Bản cài đặt này chưa có chức năng xuất văn bản Word (thidua_xl.reports).")
-    from . import reports
+def _dossier(result: ReviewResult, out_dir: Path, templates: Any, pdf: bool,
+             overwrite: bool) -> tuple[Path, ...]:
+    from .reports import write_dossier
 
-    write_dossier = getattr(reports, "write_dossier", None)
-    if write_dossier is None:
-        raise ThiduaError("Bản cài đặt này chưa có chức năng xuất văn bản Word "
-                          "(thiếu thidua_xl.reports.write_dossier).")
-    written = write_dossier(result, out_dir, templates=templates, pdf=pdf)
-    if written is None:
-        return ()
-    if isinstance(written, (str, os.PathLike)):
-        return (Path(written),)
-    if isinstance(written, dict):
-        written = written.values()
-    return tuple(Path(p) for p in written)
+    return tuple(write_dossier(result, out_dir, templates=templates, pdf=pdf,
+                               overwrite=overwrite))
 
 
 def run_workbook(path: str | os.PathLike[str], *, force: bool = False,
                  out_dir: str | os.PathLike[str] | None = None, write: bool = True,
                  backups: int | None = None, templates: Any = None,
-                 pdf: bool = False) -> RunReport:
+                 pdf: bool = False, overwrite: bool = False) -> RunReport:
     """Review the workbook at ``path`` and write the results into it.
 
     Steps: inspect the file (:func:`thidua_xl.safefile.inspect_workbook_file`); refuse while
@@ -217,7 +205,8 @@ def run_workbook(path: str | os.PathLike[str], *, force: bool = False,
     unless the read found blocking problems (then nothing is written), write the results
     (:func:`thidua_xl.workbook.write.write_results`, ``backups`` copies kept, default the
     bloc's setting); when ``out_dir`` is given, write the Word dossier there too
-    (``thidua_xl.reports.write_dossier``; ``templates``, ``pdf`` passed on).  ``write=False``
+    (``thidua_xl.reports.write_dossier``; ``templates``, ``pdf``, ``overwrite`` passed on:
+    existing Word files are kept unless ``overwrite``).  ``write=False``
     computes only.
 
     Raises :class:`WorkbookError` for an unusable or open file, :class:`BlocDefinitionError`
@@ -237,7 +226,7 @@ def run_workbook(path: str | os.PathLike[str], *, force: bool = False,
                                original=data)
         written = True
     if out_dir is not None and not wround.blocking:
-        dossier = _dossier(result, Path(out_dir), templates, pdf)
+        dossier = _dossier(result, Path(out_dir), templates, pdf, overwrite)
     return RunReport(path=path, result=result, wround=wround, written=written, backup=backup,
                      dossier=dossier, problems=tuple(result.errors), blocking=wround.blocking,
                      warnings=file_warnings(path, data))

@@ -161,6 +161,19 @@ def _table(rows: list[list[str]], header: list[str], right: Iterable[int] = ()) 
     return lines
 
 
+def _warn(path: Path, report: Any) -> None:
+    """Problems, file warnings (macros lost…) and dossier warnings (draft, ties) on stderr."""
+    for problem in report.problems:
+        _say(f"{path.name}: {problem}")
+    for warning in getattr(report, "warnings", ()):
+        _say(f"Chú ý: {path.name}: {warning}")
+    if report.dossier:
+        from .reports import dossier_warnings
+
+        for warning in dossier_warnings(report.result):
+            _say(f"Chú ý: {warning}")
+
+
 def _result_lines(result: Any) -> list[str]:
     """The readable result: one line per unit in rank order, then nominees and leaders."""
     bloc = result.bloc
@@ -247,6 +260,8 @@ def check_command(ctx: click.Context, target: Path) -> None:
             status = max(status, report.exit_code)
             continue
         status = max(status, report.exit_code)
+        for warning in report.warnings:
+            _say(f"Chú ý: {path.name}: {warning}")
         if report.ok:
             click.echo(f"{path.name}: không có lỗi.")
             continue
@@ -275,7 +290,8 @@ def check_command(ctx: click.Context, target: Path) -> None:
                    "sổ, mỗi sổ một thư mục con. Ví dụ: --out ho-so-2021")
 @click.option("--force", is_flag=True,
               help="Vẫn ghi khi còn tệp khóa ~$ do Excel bị tắt đột ngột để lại (hãy chắc "
-                   "chắn sổ không còn mở). Ví dụ: --force")
+                   "chắn sổ không còn mở); với --out, ghi đè các tệp Word đã có. "
+                   "Ví dụ: --force")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
               help="Số sổ chạy song song khi chạy cả thư mục (mặc định: số nhân CPU). "
                    "Ví dụ: --jobs 2")
@@ -295,7 +311,7 @@ def run_command(ctx: click.Context, target: Path, as_json: bool, out_dir: Path |
     from .actions import run_workbook
 
     try:
-        report = run_workbook(target, force=force, out_dir=out_dir)
+        report = run_workbook(target, force=force, out_dir=out_dir, overwrite=force)
     except ThiduaError as exc:
         if as_json:  # a script reading stdout still gets JSON saying why
             click.echo(jsonlib.dumps({"file": str(target), "units": [], "errors": [
@@ -308,8 +324,7 @@ def run_command(ctx: click.Context, target: Path, as_json: bool, out_dir: Path |
         for line in _result_lines(report.result):
             click.echo(line)
     name = target.name
-    for problem in report.problems:
-        _say(f"{name}: {problem}")
+    _warn(target, report)
     if report.written:
         note = f"Đã ghi kết quả vào {name}"
         if report.backup is not None:
@@ -416,9 +431,12 @@ def demo_command(out_dir: Path, force: bool) -> None:
                    "Ví dụ: --templates mau-cua-khoi")
 @click.option("--pdf", is_flag=True,
               help="Chuyển thêm sang PDF bằng LibreOffice (nếu đã cài). Ví dụ: --pdf")
+@click.option("--force", is_flag=True,
+              help="Ghi đè các tệp Word đã có trong thư mục (mất các chỉnh sửa tay trong "
+                   "đó). Ví dụ: --force")
 @click.pass_context
 def report_command(ctx: click.Context, path: Path, out_dir: Path, templates: Path | None,
-                   pdf: bool) -> None:
+                   pdf: bool, force: bool) -> None:
     """Xuất bộ hồ sơ Word của kỳ tổng kết từ sổ: Báo cáo tổng kết, Biên bản hội nghị, Tờ
     trình đề nghị khen thưởng kèm Danh sách, Bảng tổng hợp và Phiếu chấm điểm từng đơn vị,
     theo thể thức Nghị định 30/2020/NĐ-CP. Không ghi gì vào sổ.
@@ -427,9 +445,9 @@ def report_command(ctx: click.Context, path: Path, out_dir: Path, templates: Pat
     """
     from .actions import run_workbook
 
-    report = run_workbook(path, out_dir=out_dir, write=False, templates=templates, pdf=pdf)
-    for problem in report.problems:
-        _say(f"{path.name}: {problem}")
+    report = run_workbook(path, out_dir=out_dir, write=False, templates=templates, pdf=pdf,
+                          overwrite=force)
+    _warn(path, report)
     if report.blocking:
         _say(f"{path.name}: không xuất hồ sơ vì sổ có {len(report.blocking)} lỗi cấu trúc cần "
              "sửa trước (xem ở trên).")

@@ -252,8 +252,9 @@ def conference_from_dict(table: Mapping[str, Any], source: str) -> Conference:
 
     Raises :class:`DataFileError` naming ``source`` and the key."""
     def count(key: str) -> int | None:
+        what = "số thành viên" if key in ("members", "present") else "số phiếu"
         try:
-            return parse_votes(table.get(key))
+            return parse_votes(table.get(key), what)
         except ValueError as exc:
             raise DataFileError(str(exc), f"{source}: conference.{key}") from None
 

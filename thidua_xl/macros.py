@@ -355,11 +355,16 @@ def _report(run: _Run) -> str:
     status = _status_of(cells, wround) or L.status_text(run.when, len(result.units),
                                                         len(result.errors))
     folder, local = dossier_folder(str(run.book.fullname))
-    from .reports import write_dossier
+    from .reports import DossierExistsError, write_dossier
 
     failure = None
     try:
-        run.stats.files = [str(p) for p in write_dossier(result, folder)]
+        try:
+            run.stats.files = [str(p) for p in write_dossier(result, folder)]
+        except DossierExistsError:
+            # Keep the documents staff may have edited: write beside them, stamped.
+            folder = folder.with_name(f"{folder.name} ({run.when:%Y-%m-%d %H.%M})")
+            run.stats.files = [str(p) for p in write_dossier(result, folder)]
     except ThiduaError as exc:
         failure = str(exc)
     if failure is None:

@@ -76,7 +76,14 @@ def review(data: RoundInput) -> ReviewResult:
 
     memo: dict = {}
     scored = {code: score_unit(bloc, code, entries.get(code, {}), memo) for code in unit_codes}
-    errors = {code: list(s.errors) + extra_errors.get(code, []) for code, s in scored.items()}
+    # Causes first: a unit's read errors come before the engine's, and a place the reader
+    # already reported (a missing sheet, row or unreadable cell) is not reported again as
+    # "chưa chấm".
+    errors = {}
+    for code, s in scored.items():
+        read = extra_errors.get(code, [])
+        said = {(e.sheet.casefold(), e.cell) for e in read}
+        errors[code] = read + [e for e in s.errors if (e.sheet.casefold(), e.cell) not in said]
     votes = {code: dict(data.facts[code].votes) if code in data.facts else {}
              for code in unit_codes}
     for code in unit_codes:
