@@ -51,20 +51,20 @@ from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Mapping, Sequence
 
-import xlsxwriter
 from lxml import etree
 
 from . import __version__
+from .cellref import column_letter
 from .errors import WorkbookError
 from .model import Bloc, ScoreEntry
 from .numbers import NotANumber, format_number, parse_score
 from .safefile import (atomic_write, backup_files, check_not_open, inspect_workbook_file,
                        owner_file)
 from .text import fold, normalize
-from .workbook import build as B
 from .workbook import layout as L
-from .workbook.read import UNIT_HEADER_SEARCH_ROWS, WorkbookRound, _Grid, _key, _text
-from .workbook.sources import SheetSource, formula_cells_of, open_source
+from .workbook.read import (Grid, WorkbookRound, cell_text, find_unit_header, match_key,
+                            missing_unit_columns, sheet_named, unit_identity)
+from .workbook.sources import SheetSource, open_source
 from .xlsxpatch import patch_cells
 
 __all__ = ["UnitIdentity", "CellChange", "FileOutcome", "CollectReport", "IDENTITY_PROPERTIES",
@@ -209,6 +209,8 @@ def unit_file_name(bloc: Bloc, code: str) -> str:
 
 
 def _guide_lines(bloc: Bloc, code: str) -> list[tuple[str, str]]:
+    """The unit file's `Hướng dẫn` lines: the master's guide speaks of sheets a unit file does
+    not have, so it gets its own text (in the master guide's styles)."""
     unit = bloc.unit(code)
     step = format_number(bloc.scoring.step)
     return [
@@ -236,23 +238,6 @@ def _guide_lines(bloc: Bloc, code: str) -> list[tuple[str, str]]:
     ]
 
 
-def _write_guide(ws: Any, fm: Any, bloc: Bloc, code: str) -> None:
-    # The master's guide speaks of sheets a unit file does not have, so the unit file gets
-    # its own text, in the master guide's styles.
-    ws.set_column(0, 0, B.GUIDE_WIDTH)
-    styles = {"title": fm.guide_title, "head": fm.guide_head, "text": fm.guide_text}
-    row = 0
-    for style, text in _guide_lines(bloc, code):
-        row += style == "head"
-        ws.write_string(row, 0, text, styles[style])
-        height = B._line_height(text, B.GUIDE_WIDTH) if style == "text" else None
-        if height:
-            ws.set_row(row, height)
-        row += 1
-    B._print_setup(ws, row - 1, 0, landscape=False)
-    B._protect(ws, bloc)
-
-
 def unit_file_bytes(bloc: Bloc, code: str, entries: Mapping[str, ScoreEntry] | None = None
                     ) -> bytes:
     """One unit's file as .xlsx bytes: sheets `Hướng dẫn`, ``code`` (the master's unit sheet,
@@ -260,26 +245,15 @@ def unit_file_bytes(bloc: Bloc, code: str, entries: Mapping[str, ScoreEntry] | N
     protected like the master, and the hidden identity (:class:`UnitIdentity`).
 
     Raises KeyError for a code that is not a member unit."""
+    from .workbook.build import unit_workbook_bytes
+
     unit = bloc.unit(code)
-    buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {
-        "in_memory": True,
-        "default_format_properties": {"font_name": B.FONT_NAME, "font_size": B.FONT_SIZE},
-    })
-    wb.set_properties({"title": f"Tự chấm điểm thi đua năm {bloc.year} — {unit.name}",
-                       "subject": bloc.name, "company": bloc.name,
-                       "comments": f"Tạo bởi thidua_xl {__version__} (thidua split)"})
-    for name, value in UnitIdentity.of(bloc, code).properties().items():
-        wb.set_custom_property(name, value, "text")
-    fm = B._Formats(wb)
-    guide = wb.add_worksheet(L.GUIDE)
-    B._write_unit(wb, fm, bloc, B._UnitPlan(bloc), code, dict(entries or {}), None)
-    criteria = wb.add_worksheet(L.CRITERIA)
-    _write_guide(guide, fm, bloc, code)
-    B._write_criteria(criteria, fm, bloc)
-    guide.activate()
-    wb.close()
-    return buffer.getvalue()
+    return unit_workbook_bytes(
+        bloc, code, dict(entries or {}), _guide_lines(bloc, code),
+        properties={"title": f"Tự chấm điểm thi đua năm {bloc.year} — {unit.name}",
+                    "subject": bloc.name, "company": bloc.name,
+                    "comments": f"Tạo bởi thidua_xl {__version__} (thidua split)"},
+        custom_properties=UnitIdentity.of(bloc, code).properties())
 
 
 def _read_master(master: Path) -> tuple[bytes, WorkbookRound]:
@@ -313,12 +287,12 @@ def split_workbook(master: str | os.PathLike[str], out_dir: str | os.PathLike[st
     bloc = wround.bloc
     codes = [u.code for u in bloc.units]
     if units is not None:
-        by_key = {_key(c): c for c in codes}
-        unknown = [u for u in units if _key(u) not in by_key]
+        by_key = {match_key(c): c for c in codes}
+        unknown = [u for u in units if match_key(u) not in by_key]
         if unknown:
             raise WorkbookError("Không có đơn vị mã " + ", ".join(unknown) + " trong khối "
                                 f"{bloc.name}.", str(master))
-        wanted = {by_key[_key(u)] for u in units}
+        wanted = {by_key[match_key(u)] for u in units}
         codes = [c for c in codes if c in wanted]
     if out_dir.exists() and not out_dir.is_dir():
         raise WorkbookError(f"{out_dir} không phải là thư mục.", str(out_dir))
@@ -405,8 +379,9 @@ class FileOutcome:
 class CollectReport:
     """The outcome of :func:`collect` (or :func:`plan_collect`).
 
-    ``master``: the master's path (``Path("")`` when planned without one).  ``files``: one :class:`FileOutcome` per input file, in input order.  ``written``: the
-    master was rewritten (then ``backup`` is the copy made, if any, and ``log_rows`` the rows
+    ``master``: the master's path (``Path("")`` when planned without one).  ``files``: one
+    :class:`FileOutcome` per input file, in input order.  ``written``: the master was
+    rewritten (then ``backup`` is the copy made, if any, and ``log_rows`` the rows
     appended to `Nhật ký gộp`).  ``warnings``: things the user should know that stop nothing
     (a unit file open in Excel, a master without a log sheet)."""
 
@@ -542,7 +517,7 @@ def _number_or_text(value: Any) -> tuple[str, Any]:
     return ("", None) if number is None else ("n", number)
 
 
-def _table(grid: _Grid, titles: Sequence[str]) -> list[list[Any]] | None:
+def _table(grid: Grid, titles: Sequence[str]) -> list[list[Any]] | None:
     found = grid.find_header(titles)
     if found is None:
         return None
@@ -562,52 +537,52 @@ def _criteria_diff(bloc: Bloc, source: SheetSource, sheet: str | None,
             lines.append(line)
 
     def same_text(a: Any, b: Any) -> bool:
-        return " ".join(normalize(a).split()) == " ".join(_text(b).split())
+        return " ".join(normalize(a).split()) == " ".join(cell_text(b).split())
 
     def same_number(a: Decimal, b: Any) -> bool:
         return _number_or_text(b) == ("n", a)
 
     mark = lambda v: "có" if v else "không"  # noqa: E731
     if sheet is not None:
-        grid = _Grid(source, sheet)
+        grid = Grid(source, sheet)
         sections = _table(grid, L.SECTION_COLUMNS)
         if sections is not None:
-            theirs = {_text(r[0]): r for r in sections}
+            theirs = {cell_text(r[0]): r for r in sections}
             for s in bloc.sections:
                 r = theirs.pop(s.code, None)
                 if r is None:
                     lines.append(f"nhóm {s.code}: có trong sổ, không có trong tệp")
                     continue
                 if not same_text(s.title, r[1]):
-                    differ(f"nhóm {s.code}", "tên", s.title, _text(r[1]))
+                    differ(f"nhóm {s.code}", "tên", s.title, cell_text(r[1]))
                 if L.section_kind(r[2]) != s.kind:
-                    differ(f"nhóm {s.code}", "loại", L.SECTION_KIND_LABELS[s.kind], _text(r[2]))
+                    differ(f"nhóm {s.code}", "loại", L.SECTION_KIND_LABELS[s.kind], cell_text(r[2]))
                 if not same_number(s.max_points, r[3]):
                     differ(f"nhóm {s.code}", "điểm tối đa", s.max_points, r[3])
             lines += [f"nhóm {code}: có trong tệp, không có trong sổ" for code in theirs]
         criteria = _table(grid, L.CRITERION_COLUMNS)
         if criteria is not None:
-            theirs = {_text(r[0]): r for r in criteria}
+            theirs = {cell_text(r[0]): r for r in criteria}
             for c in bloc.criteria:
                 r = theirs.pop(c.code, None)
                 if r is None:
                     lines.append(f"{c.code}: có trong sổ, không có trong tệp")
                     continue
-                if _text(r[1]) != c.section:
-                    differ(c.code, "thuộc nhóm", c.section, _text(r[1]), show=str)
+                if cell_text(r[1]) != c.section:
+                    differ(c.code, "thuộc nhóm", c.section, cell_text(r[1]), show=str)
                 if not same_text(c.text, r[2]):
-                    differ(c.code, "nội dung", c.text, _text(r[2]))
+                    differ(c.code, "nội dung", c.text, cell_text(r[2]))
                 if not same_number(c.max_points, r[3]):
                     differ(c.code, "điểm tối đa", c.max_points, r[3])
-                if (fold(_text(r[4])) == L.CRITICAL_MARK) != c.critical:
+                if (fold(cell_text(r[4])) == L.CRITICAL_MARK) != c.critical:
                     differ(c.code, "bắt buộc", mark(c.critical),
-                           mark(fold(_text(r[4])) == L.CRITICAL_MARK), show=str)
+                           mark(fold(cell_text(r[4])) == L.CRITICAL_MARK), show=str)
             lines += [f"{code}: có trong tệp, không có trong sổ" for code in theirs]
     for c in bloc.criteria:
         if c.code in unit_rows:
             text, top = unit_rows[c.code]
             if not same_text(c.text, text):
-                differ(c.code, "nội dung", c.text, _text(text))
+                differ(c.code, "nội dung", c.text, cell_text(text))
             if not same_number(c.max_points, top):
                 differ(c.code, "điểm tối đa", c.max_points, top)
     return lines
@@ -634,14 +609,15 @@ def _read_unit_file(path: Path, bloc: Bloc, checksum: str) -> _FileValues:
                        "này.")
     if identity.year != bloc.year:
         raise _Refused(f"Tệp {name} là tệp năm {identity.year}, sổ này là năm {bloc.year}.")
-    codes = {_key(u.code): u.code for u in bloc.units}
-    code = codes.get(_key(identity.unit))
+    codes = {match_key(u.code): u.code for u in bloc.units}
+    code = codes.get(match_key(identity.unit))
     if code is None:
         raise _Refused(f"Tệp {name} là của đơn vị mã {identity.unit}"
                        + (f" ({identity.unit_name})" if identity.unit_name else "")
                        + f", không có trong danh sách đơn vị của {bloc.name}.")
     found = _UnitSheetReader(path, data, bloc, code)
-    diff = _criteria_diff(bloc, found.source, found.sheet_named(L.CRITERIA), found.unit_rows)
+    diff = _criteria_diff(bloc, found.source, sheet_named(found.names, L.CRITERIA),
+                          found.unit_rows)
     if identity.criteria != checksum and not diff:
         diff = ["bảng tiêu chí trong sổ đã thay đổi sau khi tạo tệp này"]
     if diff:
@@ -666,40 +642,37 @@ class _UnitSheetReader:
         except WorkbookError as exc:
             raise _Refused(exc.message) from exc
         self.names = names
-        sheet = self.sheet_named(code)
+        sheet = sheet_named(names, code)
         if sheet is None:
             raise _Refused(f"Tệp {name} không có sheet {code} của đơn vị (sheet bị đổi tên hoặc "
                            "bị xóa).")
-        grid = _Grid(self.source, sheet)
-        optional = tuple(t for t in L.UNIT_COLUMNS if t not in L.UNIT_REQUIRED_COLUMNS)
-        found = grid.find_header(L.UNIT_REQUIRED_COLUMNS, limit=UNIT_HEADER_SEARCH_ROWS,
-                                 optional=optional)
+        try:
+            grid = Grid(self.source, sheet)
+        except WorkbookError as exc:
+            raise _Refused(exc.message) from exc
+        found = find_unit_header(grid)
         if found is None:
-            missing = grid.best_header_miss(L.UNIT_REQUIRED_COLUMNS, UNIT_HEADER_SEARCH_ROWS)
+            missing = missing_unit_columns(grid)
             raise _Refused(f"Tệp {name}, sheet {sheet}: không tìm thấy dòng tiêu đề gồm các cột "
                            + ", ".join(L.UNIT_REQUIRED_COLUMNS) + " (thiếu: "
                            + ", ".join(missing) + ").")
         header, cols = found
         self._check_visible_identity(name, grid, header, bloc, code)
-        try:
-            formulas = formula_cells_of(self.source, sheet)
-        except WorkbookError as exc:
-            raise _Refused(exc.message) from exc
-        criteria = {_key(c.code): c.code for c in bloc.criteria}
-        sections = {_key(s.code) for s in bloc.sections}
+        criteria = {match_key(c.code): c.code for c in bloc.criteria}
+        sections = {match_key(s.code) for s in bloc.sections}
         inputs = (L.COL_SELF, L.COL_ASSESSED, L.COL_EVIDENCE)
         self.values: dict[str, dict[str, tuple[Any, str]]] = {}
         self.unit_rows: dict[str, tuple[Any, Any]] = {}
         self.notes: list[str] = []
         first_row: dict[str, int] = {}
         for row in range(header + 1, grid.height):
-            raw = _text(grid.get(row, cols[L.COL_CODE]))
+            raw = cell_text(grid.get(row, cols[L.COL_CODE]))
             if not raw:
                 continue
-            crit = criteria.get(_key(raw))
+            crit = criteria.get(match_key(raw))
             cells = {t: (grid.get(row, cols[t]), grid.ref(row, cols[t])) for t in inputs}
             if crit is None:
-                if _key(raw) not in sections and any(_text(v) for v, _ in cells.values()):
+                if match_key(raw) not in sections and any(cell_text(v) for v, _ in cells.values()):
                     self.notes.append(f"{sheet}!{grid.ref(row, cols[L.COL_CODE])}: mã tiêu chí "
                                       f"“{raw}” không có trong bảng tiêu chí; dòng này không "
                                       "được gộp")
@@ -709,7 +682,7 @@ class _UnitSheetReader:
                                f"{first_row[crit]} và dòng {row + 1}).")
             first_row[crit] = row + 1
             for title, (value, ref) in cells.items():
-                if ref in formulas and not _text(value):
+                if ref in grid.formulas and not cell_text(value):
                     raise _Refused(f"Tệp {name}, ô {sheet}!{ref} ({title}, tiêu chí {crit}) chứa "
                                    "công thức nhưng chưa có giá trị tính sẵn. Hãy mở tệp trong "
                                    "Excel, lưu lại rồi gửi lại, hoặc nhập số thay cho công thức.")
@@ -720,24 +693,17 @@ class _UnitSheetReader:
             if c.code not in self.values:
                 self.notes.append(f"{sheet}: thiếu dòng của tiêu chí {c.code}")
 
-    def sheet_named(self, wanted: str) -> str | None:
-        return next((n for n in self.names if _key(n) == _key(wanted)), None)
-
     @staticmethod
-    def _check_visible_identity(name: str, grid: _Grid, header: int, bloc: Bloc,
+    def _check_visible_identity(name: str, grid: Grid, header: int, bloc: Bloc,
                                 code: str) -> None:
         """The identity block on the sheet must agree with the hidden identity (else a sheet
         of another file was pasted in)."""
         expected = {L.LABEL_BLOC: bloc.name, L.LABEL_YEAR: str(bloc.year),
                     L.LABEL_UNIT_CODE: code}
-        for label, want in expected.items():
-            at = grid.find_label(label, stop=header)
-            if at is None:
-                continue
-            col = grid.right_of(*at)
-            value = _text(grid.get(at[0], col))
+        for label, (raw, ref) in unit_identity(grid, header).items():
+            value, want = cell_text(raw), expected[label]
             if value and fold(value) != fold(want):
-                raise _Refused(f"Tệp {name}, ô {grid.name}!{grid.ref(at[0], col)} ghi "
+                raise _Refused(f"Tệp {name}, ô {grid.name}!{ref} ghi "
                                f"{label.rstrip(':')} “{value}”, khác với thông tin nhận dạng "
                                f"của tệp ({want}): sheet được chép từ tệp khác.")
 
@@ -773,8 +739,8 @@ def _plan(bloc: Bloc, wround: WorkbookRound, code: str, found: _FileValues,
         for title in columns:
             value, file_ref = theirs[title]
             if title == L.COL_EVIDENCE:
-                new: Any = _text(value)
-                if not new or new == _text(ours[title]):
+                new: Any = cell_text(value)
+                if not new or new == cell_text(ours[title]):
                     continue
             else:
                 kind, parsed = _number_or_text(value)
@@ -787,7 +753,7 @@ def _plan(bloc: Bloc, wround: WorkbookRound, code: str, found: _FileValues,
                     notes.append(f"ô {file_ref} ({title}, tiêu chí {c.code}): “{parsed}” không "
                                  "phải là số; vẫn chép vào sổ, khi tính sẽ báo lỗi")
             old = ours[title]
-            old = None if not _text(old) else old
+            old = None if not cell_text(old) else old
             changes.append(CellChange(unit=code, criterion=c.code, column=title,
                                       sheet=place.sheet, cell=f"{place.columns[title]}{row}",
                                       old=old, new=new, conflict=old is not None))
@@ -801,11 +767,11 @@ def _log_cells(wround: WorkbookRound, source: SheetSource, outcomes: Sequence[Fi
                overwrite: bool, when: dt.datetime) -> tuple[dict[str, dict[str, Any]], str | None]:
     """Cells of the log rows appended to `Nhật ký gộp` (below its last used row), or a
     warning when the sheet or its header is missing."""
-    sheet = next((n for n in wround.sheet_names if _key(n) == _key(L.COLLECT_LOG)), None)
+    sheet = sheet_named(wround.sheet_names, L.COLLECT_LOG)
     if sheet is None:
         return {}, (f"sổ không có sheet “{L.COLLECT_LOG}” (sổ tạo bằng phiên bản cũ), nên không "
                     "ghi nhật ký gộp.")
-    grid = _Grid(source, sheet)
+    grid = Grid(source, sheet)
     found = grid.find_header(L.COLLECT_LOG_COLUMNS)
     if found is None:
         return {}, (f"sheet “{L.COLLECT_LOG}” không có dòng tiêu đề "
@@ -813,10 +779,10 @@ def _log_cells(wround: WorkbookRound, source: SheetSource, outcomes: Sequence[Fi
     header, cols = found
     last = header
     for row in range(header + 1, grid.height):
-        if any(_text(v) for v in grid.rows[row]):
+        if any(cell_text(v) for v in grid.rows[row]):
             last = row
     time_col, file_col, unit_col, count_col, problem_col = (
-        re.sub(r"\d", "", grid.ref(0, cols[t])) for t in L.COLLECT_LOG_COLUMNS)
+        column_letter(cols[t] + 1) for t in L.COLLECT_LOG_COLUMNS)
     cells: dict[str, Any] = {}
     bloc = wround.bloc
     for i, f in enumerate(outcomes):

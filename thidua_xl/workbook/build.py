@@ -52,7 +52,8 @@ from ..scoring import Totals, compute_totals
 from ..text import normalize
 from . import layout as L
 
-__all__ = ["build_workbook", "workbook_bytes", "FONT_NAME", "ROUND_DIGITS"]
+__all__ = ["build_workbook", "workbook_bytes", "unit_workbook_bytes", "FONT_NAME",
+           "ROUND_DIGITS"]
 
 FONT_NAME = "Times New Roman"   # metric-compatible Liberation Serif on Linux (notes §4c)
 FONT_SIZE = 12
@@ -924,11 +925,13 @@ def _guide_text(bloc: Bloc, macros: bool) -> list[tuple[str, str]]:
     return lines
 
 
-def _write_guide(ws: Any, fm: _Formats, bloc: Bloc, macros: bool) -> None:
+def _write_guide(ws: Any, fm: _Formats, bloc: Bloc, lines: list[tuple[str, str]]) -> None:
+    """The `Hướng dẫn` sheet from (style, text) ``lines``: style "title", "head" (a blank row
+    before it) or "text" (wrapped, its row as high as its lines)."""
     rows = _Rows(ws)
     ws.set_column(0, 0, GUIDE_WIDTH)
     row = 0
-    for style, text in _guide_text(bloc, macros):
+    for style, text in lines:
         if style == "head":
             row += 1
         f = {"title": fm.guide_title, "head": fm.guide_head}.get(style, fm.guide_text)
@@ -943,6 +946,44 @@ def _write_guide(ws: Any, fm: _Formats, bloc: Bloc, macros: bool) -> None:
 
 # ----------------------------------------------------------------------------- entry points
 
+def _new_workbook(buffer: io.BytesIO, properties: Mapping[str, str]) -> Any:
+    """An in-memory XlsxWriter workbook in the default font, with document ``properties``."""
+    wb = xlsxwriter.Workbook(buffer, {
+        "in_memory": True,
+        "default_format_properties": {"font_name": FONT_NAME, "font_size": FONT_SIZE},
+    })
+    wb.set_properties(dict(properties))
+    return wb
+
+
+def unit_workbook_bytes(bloc: Bloc, code: str, entries: Mapping[str, ScoreEntry],
+                        guide_lines: list[tuple[str, str]], *,
+                        properties: Mapping[str, str],
+                        custom_properties: Mapping[str, str] | None = None) -> bytes:
+    """A one-unit workbook as .xlsx bytes: `Hướng dẫn` written from ``guide_lines`` ((style,
+    text) as the master's guide: "title", "head", "text"), the unit's sheet exactly as in the
+    master (prefilled with ``entries``: criterion code → :class:`ScoreEntry`, no results) and
+    `Tiêu chí`, all protected like the master.  ``properties``: XlsxWriter document
+    properties (title, subject…); ``custom_properties``: custom document properties, stored
+    as text.
+
+    Raises KeyError for a code that is not a member unit."""
+    bloc.unit(code)     # KeyError before anything is built
+    buffer = io.BytesIO()
+    wb = _new_workbook(buffer, properties)
+    for name, value in (custom_properties or {}).items():
+        wb.set_custom_property(name, value, "text")
+    fm = _Formats(wb)
+    guide = wb.add_worksheet(L.GUIDE)
+    _write_unit(wb, fm, bloc, _UnitPlan(bloc), code, entries, None)
+    criteria = wb.add_worksheet(L.CRITERIA)
+    _write_guide(guide, fm, bloc, guide_lines)
+    _write_criteria(criteria, fm, bloc)
+    guide.activate()
+    wb.close()
+    return buffer.getvalue()
+
+
 def workbook_bytes(data: RoundInput, *, result: ReviewResult | None = None,
                    macros: bool = False, now: dt.datetime | None = None) -> bytes:
     """The workbook file as bytes (.xlsm content when ``macros``), built in memory.
@@ -952,13 +993,10 @@ def workbook_bytes(data: RoundInput, *, result: ReviewResult | None = None,
     bloc = data.bloc
     now = now or dt.datetime.now().replace(microsecond=0)
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {
-        "in_memory": True,
-        "default_format_properties": {"font_name": FONT_NAME, "font_size": FONT_SIZE},
-    })
-    wb.set_properties({"title": f"Chấm điểm thi đua năm {bloc.year} — {bloc.name}",
-                       "subject": "Tổng kết công tác thi đua, khen thưởng của Khối",
-                       "company": bloc.name, "comments": f"Tạo bởi thidua_xl {__version__}"})
+    wb = _new_workbook(buffer, {
+        "title": f"Chấm điểm thi đua năm {bloc.year} — {bloc.name}",
+        "subject": "Tổng kết công tác thi đua, khen thưởng của Khối",
+        "company": bloc.name, "comments": f"Tạo bởi thidua_xl {__version__}"})
     fm = _Formats(wb)
     plan = _UnitPlan(bloc)
     entries = _unit_entries(data)
@@ -980,7 +1018,7 @@ def workbook_bytes(data: RoundInput, *, result: ReviewResult | None = None,
     config_ws = wb.add_worksheet(L.CONFIG)
     log_ws = wb.add_worksheet(L.COLLECT_LOG)
 
-    _write_guide(guide, fm, bloc, macros)
+    _write_guide(guide, fm, bloc, _guide_text(bloc, macros))
     _write_summary(summary, wb, fm, bloc, plan, sheets, result, now, data)
     _write_review(review_ws, fm, bloc, data)
     _write_criteria(criteria_ws, fm, bloc)

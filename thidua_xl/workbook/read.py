@@ -38,10 +38,12 @@ from . import layout as L
 from .sources import SheetSource, cell_ref, formula_cells_of
 
 __all__ = ["WorkbookRound", "UnitPlace", "SummaryPlace", "ReviewPlace", "read_round",
-           "UNIT_HEADER_SEARCH_ROWS"]
+           "UNIT_HEADER_SEARCH_ROWS", "Grid", "match_key", "cell_text", "sheet_named",
+           "find_unit_header", "missing_unit_columns", "unit_identity"]
 
 #: A unit sheet's header row is looked for in its first rows only (tolerates a longer top).
 UNIT_HEADER_SEARCH_ROWS = 30
+_UNIT_OPTIONAL_COLUMNS = tuple(t for t in L.UNIT_COLUMNS if t not in L.UNIT_REQUIRED_COLUMNS)
 
 
 # ----------------------------------------------------------------------------- results
@@ -128,13 +130,15 @@ class WorkbookRound:
 # ----------------------------------------------------------------------------- grid helpers
 
 
-def _key(value: Any) -> str:
-    """Matching key of a title or label: folded, without a trailing colon."""
+def match_key(value: Any) -> str:
+    """Matching key of a title, label, code or sheet name: :func:`~thidua_xl.text.fold`ed,
+    without a trailing colon (``"Năm:"`` and ``"nam"`` match)."""
     return fold(value).rstrip(":").strip()
 
 
-def _text(value: Any) -> str:
-    """A cell as text; numbers as typed (a code typed 10 reads "10", 1.5 reads "1.5")."""
+def cell_text(value: Any) -> str:
+    """A cell as text ("" when blank); numbers as typed (a code typed 10 reads "10", 1.5 reads
+    "1.5", ``Decimal("9.50")`` reads "9.5")."""
     if isinstance(value, bool) or value is None:
         return normalize(value) if value is not None else ""
     if isinstance(value, float):
@@ -148,8 +152,17 @@ def _col_letters(col: int) -> str:
     return column_letter(col + 1)
 
 
-class _Grid:
-    """One sheet's values with 0-based access, formula cells and merged ranges."""
+def sheet_named(names: Sequence[str], wanted: str) -> str | None:
+    """The first of ``names`` matching ``wanted`` by :func:`match_key` (Excel compares sheet
+    names case-insensitively), or None."""
+    key = match_key(wanted)
+    return next((n for n in names if match_key(n) == key), None)
+
+
+class Grid:
+    """One sheet of ``source`` (sheet ``name``): its values with 0-based (row, column) access,
+    its formula cells (``formulas``: refs such as ``"D9"``) and merged ranges (0-based,
+    inclusive).  Raises :class:`WorkbookError` when the sheet cannot be read."""
 
     def __init__(self, source: SheetSource, name: str) -> None:
         self.name = name
@@ -186,10 +199,10 @@ class _Grid:
         """The first row (from ``first``) holding every title; title → column (optional
         titles included when present).  When a title appears twice on the row (two tables side
         by side), the occurrence in the same run of non-blank cells as the first title wins."""
-        wanted = [_key(t) for t in titles]
+        wanted = [match_key(t) for t in titles]
         stop = self.height if limit is None else min(self.height, first + limit)
         for row in range(first, stop):
-            keys = [_key(v) for v in self.rows[row]]
+            keys = [match_key(v) for v in self.rows[row]]
             if not all(k in keys for k in wanted):
                 continue
             anchor = keys.index(wanted[0])
@@ -201,7 +214,7 @@ class _Grid:
                 hi += 1
             columns: dict[str, int] = {}
             for title in (*titles, *optional):
-                k = _key(title)
+                k = match_key(title)
                 hits = [i for i, x in enumerate(keys) if x == k]
                 if not hits:
                     continue
@@ -215,8 +228,8 @@ class _Grid:
         stop = self.height if limit is None else min(self.height, limit)
         best: list[str] = list(titles)
         for row in range(stop):
-            keys = {_key(v) for v in self.rows[row]}
-            missing = [t for t in titles if _key(t) not in keys]
+            keys = {match_key(v) for v in self.rows[row]}
+            missing = [t for t in titles if match_key(t) not in keys]
             if len(missing) < len(best):
                 best = missing
         return best
@@ -224,12 +237,12 @@ class _Grid:
     def find_label(self, label: str, *, first: int = 0, stop: int | None = None,
                    col: int | None = None) -> tuple[int, int] | None:
         """(row, column) of the first cell reading ``label`` (folded), or None."""
-        k = _key(label)
+        k = match_key(label)
         stop = self.height if stop is None else min(stop, self.height)
         for row in range(first, stop):
             cols = range(self.width(row)) if col is None else (col,)
             for c in cols:
-                if _key(self.get(row, c)) == k:
+                if match_key(self.get(row, c)) == k:
                     return row, c
         return None
 
@@ -238,10 +251,40 @@ class _Grid:
         row whose key cell is blank (layout convention)."""
         rows = []
         row = header + 1
-        while row < self.height and _text(self.get(row, key_col)):
+        while row < self.height and cell_text(self.get(row, key_col)):
             rows.append(row)
             row += 1
         return rows
+
+
+# ----------------------------------------------------------------------------- unit sheets
+
+
+def find_unit_header(grid: Grid) -> tuple[int, dict[str, int]] | None:
+    """A unit sheet's header row, searched in its first :data:`UNIT_HEADER_SEARCH_ROWS` rows:
+    (0-based row, title → 0-based column of every :data:`layout.UNIT_COLUMNS` title on it), or
+    None when no row there holds all of :data:`layout.UNIT_REQUIRED_COLUMNS`."""
+    return grid.find_header(L.UNIT_REQUIRED_COLUMNS, limit=UNIT_HEADER_SEARCH_ROWS,
+                            optional=_UNIT_OPTIONAL_COLUMNS)
+
+
+def missing_unit_columns(grid: Grid) -> list[str]:
+    """The required unit-sheet titles missing from the row (among the first
+    :data:`UNIT_HEADER_SEARCH_ROWS`) that holds the most of them, for messages."""
+    return grid.best_header_miss(L.UNIT_REQUIRED_COLUMNS, UNIT_HEADER_SEARCH_ROWS)
+
+
+def unit_identity(grid: Grid, stop: int) -> dict[str, tuple[Any, str]]:
+    """A unit sheet's identity block above row ``stop`` (0-based, the header): label of
+    `Khối thi đua`, `Năm`, `Mã đơn vị` → (raw value, ref of the value cell), for the labels
+    found; the value is the cell right of the label (past a merged label)."""
+    out = {}
+    for label in (L.LABEL_BLOC, L.LABEL_YEAR, L.LABEL_UNIT_CODE):
+        at = grid.find_label(label, stop=stop)
+        if at is not None:
+            col = grid.right_of(*at)
+            out[label] = (grid.get(at[0], col), grid.ref(at[0], col))
+    return out
 
 
 # ----------------------------------------------------------------------------- definition
@@ -279,17 +322,17 @@ class _DefinitionCells:
 
 def _definition(source: SheetSource, names: Sequence[str]) -> Bloc:
     """The bloc from `Cấu hình` and `Tiêu chí` (layout.config_dict → bloc_from_dict)."""
-    by_key = {_key(n): n for n in names}
+    by_key = {match_key(n): n for n in names}
     for fixed in (L.CONFIG, L.CRITERIA):
-        if _key(fixed) not in by_key:
+        if match_key(fixed) not in by_key:
             raise WorkbookError(f"Sổ không có sheet «{fixed}», nơi lưu cấu hình và bảng tiêu "
                                 "chí của Khối, nên không đọc được. Hãy dùng sổ do thidua new "
                                 "tạo ra.", fixed)
-    config = _Grid(source, by_key[_key(L.CONFIG)])
-    criteria = _Grid(source, by_key[_key(L.CRITERIA)])
+    config = Grid(source, by_key[match_key(L.CONFIG)])
+    criteria = Grid(source, by_key[match_key(L.CRITERIA)])
     cells = _DefinitionCells()
 
-    def table(grid: _Grid, titles: Sequence[str], name: str,
+    def table(grid: Grid, titles: Sequence[str], name: str,
               fields: Sequence[str]) -> list[list[Any]]:
         found = grid.find_header(titles)
         if found is None:
@@ -307,7 +350,7 @@ def _definition(source: SheetSource, names: Sequence[str]) -> Bloc:
     config_rows = table(config, L.CONFIG_COLUMNS, "config", ("key", "value", "note"))
     _, rows, cols = cells.arrays["config"]
     for r in rows:
-        key = _text(config.get(r, cols["key"]))
+        key = cell_text(config.get(r, cols["key"]))
         cells.keys.setdefault(key, (config.name, cell_ref(r, cols["value"])))
     units = table(config, L.UNITS_COLUMNS, "units", ("code", "name"))
     grades = table(config, L.GRADES_COLUMNS, "grades", ("code", "name", "min_total"))
@@ -351,39 +394,30 @@ class _Reader:
 
     def assign_sheets(self) -> tuple[dict[str, str], list[str]]:
         """Unit code → sheet name (matched case-insensitively), and the unexpected sheets."""
-        fixed = {_key(n) for n in L.FIXED_SHEETS}
+        fixed = {match_key(n) for n in L.FIXED_SHEETS}
         by_key: dict[str, str] = {}
         for name in self.names:
-            by_key.setdefault(_key(name), name)
+            by_key.setdefault(match_key(name), name)
         assigned = {}
         for unit in self.bloc.units:
-            if _key(unit.code) in by_key:
-                assigned[unit.code] = by_key[_key(unit.code)]
+            if match_key(unit.code) in by_key:
+                assigned[unit.code] = by_key[match_key(unit.code)]
         used = set(assigned.values())
-        unexpected = [n for n in self.names if n not in used and _key(n) not in fixed]
+        unexpected = [n for n in self.names if n not in used and match_key(n) not in fixed]
         return assigned, unexpected
-
-    def identity(self, grid: _Grid, stop: int) -> dict[str, tuple[Any, str]]:
-        """Identity block values above the header: label → (value, value cell ref)."""
-        out = {}
-        for label in (L.LABEL_BLOC, L.LABEL_YEAR, L.LABEL_UNIT_CODE):
-            at = grid.find_label(label, stop=stop)
-            if at is not None:
-                col = grid.right_of(*at)
-                out[label] = (grid.get(at[0], col), grid.ref(at[0], col))
-        return out
 
     def check_sheets(self, assigned: dict[str, str], unexpected: list[str]) -> None:
         """Missing, renamed and duplicated unit sheets (blocking)."""
         claims: dict[str, list[tuple[str, str]]] = {}
-        codes = {_key(u.code): u.code for u in self.bloc.units}
+        codes = {match_key(u.code): u.code for u in self.bloc.units}
         for name in unexpected:
-            grid = _Grid(self.source, name)
-            found = grid.find_header(L.UNIT_REQUIRED_COLUMNS, limit=UNIT_HEADER_SEARCH_ROWS)
+            grid = Grid(self.source, name)
+            found = find_unit_header(grid)
             stop = found[0] if found else min(grid.height, UNIT_HEADER_SEARCH_ROWS)
-            value = self.identity(grid, stop).get(L.LABEL_UNIT_CODE)
-            if value is not None and _key(_text(value[0])) in codes:
-                claims.setdefault(codes[_key(_text(value[0]))], []).append((name, value[1]))
+            value = unit_identity(grid, stop).get(L.LABEL_UNIT_CODE)
+            claimed = codes.get(match_key(cell_text(value[0]))) if value is not None else None
+            if claimed is not None:
+                claims.setdefault(claimed, []).append((name, value[1]))
         others = ", ".join(f"«{n}»" for n in unexpected)
         for unit in self.bloc.units:
             code = unit.code
@@ -409,12 +443,10 @@ class _Reader:
 
     def unit_sheet(self, code: str, sheet: str) -> tuple[UnitPlace | None, list[ScoreEntry]]:
         bloc = self.bloc
-        grid = _Grid(self.source, sheet)
-        found = grid.find_header(L.UNIT_REQUIRED_COLUMNS, limit=UNIT_HEADER_SEARCH_ROWS,
-                                 optional=tuple(t for t in L.UNIT_COLUMNS
-                                                if t not in L.UNIT_REQUIRED_COLUMNS))
+        grid = Grid(self.source, sheet)
+        found = find_unit_header(grid)
         if found is None:
-            missing = grid.best_header_miss(L.UNIT_REQUIRED_COLUMNS, UNIT_HEADER_SEARCH_ROWS)
+            missing = missing_unit_columns(grid)
             self.problem(sheet, "", "không tìm thấy dòng tiêu đề (trong "
                          f"{UNIT_HEADER_SEARCH_ROWS} dòng đầu) gồm các cột "
                          + ", ".join(L.UNIT_REQUIRED_COLUMNS) + "; thiếu: "
@@ -425,21 +457,21 @@ class _Reader:
 
         c_code, c_self = cols[L.COL_CODE], cols[L.COL_SELF]
         c_assessed, c_evidence = cols[L.COL_ASSESSED], cols[L.COL_EVIDENCE]
-        criteria = {_key(c.code): c.code for c in bloc.criteria}
-        sections = {_key(s.code) for s in bloc.sections}
+        criteria = {match_key(c.code): c.code for c in bloc.criteria}
+        sections = {match_key(s.code) for s in bloc.sections}
         rows: dict[str, int] = {}
         entries: list[ScoreEntry] = []
         inputs = self.inputs.setdefault(sheet, set())
         last = header
         for row in range(header + 1, grid.height):
-            raw_code = _text(grid.get(row, c_code))
+            raw_code = cell_text(grid.get(row, c_code))
             if not raw_code:
                 continue
-            crit = criteria.get(_key(raw_code))
+            crit = criteria.get(match_key(raw_code))
             self_raw, assessed_raw = grid.get(row, c_self), grid.get(row, c_assessed)
             if crit is None:
-                typed = any(_text(v) for v in (self_raw, assessed_raw))
-                if typed and _key(raw_code) not in sections:
+                typed = any(cell_text(v) for v in (self_raw, assessed_raw))
+                if typed and match_key(raw_code) not in sections:
                     self.problem(sheet, grid.ref(row, c_code),
                                  f"mã tiêu chí “{raw_code}” không có trong bảng tiêu chí, nên "
                                  "điểm ở dòng này không được tính", code)
@@ -457,14 +489,14 @@ class _Reader:
                                     (assessed_raw, assessed_ref, L.COL_ASSESSED)):
                 # Only this unit is concerned (rules.md §2); the entry keeps the blank value
                 # read, and this message is the one given for the cell.
-                if ref in grid.formulas and not _text(raw):
+                if ref in grid.formulas and not cell_text(raw):
                     self.problem(sheet, ref, f"ô {label} của tiêu chí {crit} chứa công thức nhưng "
                                  "chưa có giá trị tính sẵn (tệp được lưu bởi chương trình không "
                                  "tính công thức). Hãy mở tệp trong Excel, lưu lại rồi chạy lại, "
                                  "hoặc nhập số thay cho công thức.", code)
             entries.append(ScoreEntry(
                 unit=code, criterion=crit, self_score=self_raw, assessed_score=assessed_raw,
-                evidence=_text(grid.get(row, c_evidence)),
+                evidence=cell_text(grid.get(row, c_evidence)),
                 self_at=Location(sheet, self_ref), assessed_at=Location(sheet, assessed_ref)))
         for c in bloc.criteria:
             if c.code not in rows:
@@ -487,29 +519,29 @@ class _Reader:
                           formula_cells=frozenset(formulas))
         return place, entries
 
-    def check_identity(self, code: str, grid: _Grid, header: int) -> None:
+    def check_identity(self, code: str, grid: Grid, header: int) -> None:
         """The identity block must name this bloc, year and unit (else: a copied sheet)."""
         bloc = self.bloc
-        ident = self.identity(grid, header)
+        ident = unit_identity(grid, header)
         bloc_value = ident.get(L.LABEL_BLOC)
         year_value = ident.get(L.LABEL_YEAR)
-        other_bloc = bloc_value is not None and _text(bloc_value[0]) \
+        other_bloc = bloc_value is not None and cell_text(bloc_value[0]) \
             and fold(bloc_value[0]) != fold(bloc.name)
-        other_year = year_value is not None and _text(year_value[0]) \
-            and _text(year_value[0]) != str(bloc.year)
+        other_year = year_value is not None and cell_text(year_value[0]) \
+            and cell_text(year_value[0]) != str(bloc.year)
         if other_bloc or other_year:
             ref = (bloc_value if other_bloc else year_value)[1]
-            named = _text(bloc_value[0]) if bloc_value else bloc.name
-            year = _text(year_value[0]) if year_value else str(bloc.year)
+            named = cell_text(bloc_value[0]) if bloc_value else bloc.name
+            year = cell_text(year_value[0]) if year_value else str(bloc.year)
             self.problem(grid.name, ref, f"sheet {grid.name} thuộc “{named}” năm {year}, không "
                          f"phải “{bloc.name}” năm {bloc.year} của sổ này (có lẽ được chép từ sổ "
                          "khác hoặc sổ năm trước). Hãy nhập điểm vào sheet của sổ năm nay.",
                          code, blocking=True)
         unit_value = ident.get(L.LABEL_UNIT_CODE)
-        if unit_value is not None and _text(unit_value[0]) \
-                and _key(_text(unit_value[0])) != _key(code):
+        if unit_value is not None and cell_text(unit_value[0]) \
+                and match_key(cell_text(unit_value[0])) != match_key(code):
             self.problem(grid.name, unit_value[1], f"sheet {grid.name} ghi Mã đơn vị "
-                         f"“{_text(unit_value[0])}”, không phải {code}: sheet bị đổi tên hoặc "
+                         f"“{cell_text(unit_value[0])}”, không phải {code}: sheet bị đổi tên hoặc "
                          "chép nhầm từ đơn vị khác.", code, blocking=True)
 
     # -- Bình xét -------------------------------------------------------------------------
@@ -521,7 +553,7 @@ class _Reader:
             self.problem(L.REVIEW, "", f"Sổ không có sheet «{L.REVIEW}» (kết quả hội nghị bình "
                          "xét).", blocking=True)
             return None, {}, None
-        grid = _Grid(self.source, name)
+        grid = Grid(self.source, name)
         votes_titles = {a.key: L.votes_header(a) for a in bloc.awards}
         required = (L.REVIEW_COL_CODE, L.REVIEW_COL_DISCIPLINED)
         found = grid.find_header(required, optional=(L.REVIEW_COL_NAME, *votes_titles.values()))
@@ -535,19 +567,19 @@ class _Reader:
                          blocking=True)
             return None, {}, conference
         header, cols = found
-        codes = {_key(u.code): u.code for u in bloc.units}
+        codes = {match_key(u.code): u.code for u in bloc.units}
         c_code, c_disc = cols[L.REVIEW_COL_CODE], cols[L.REVIEW_COL_DISCIPLINED]
         facts: dict[str, UnitFacts] = {}
         rows: dict[str, int] = {}
         for row in range(header + 1, grid.height):
-            raw = _text(grid.get(row, c_code))
+            raw = cell_text(grid.get(row, c_code))
             if not raw:
                 continue
             marks = [grid.get(row, c_disc)] + [grid.get(row, cols[t]) for t in
                                                votes_titles.values() if t in cols]
-            code = codes.get(_key(raw))
+            code = codes.get(match_key(raw))
             if code is None:
-                if any(_text(v) for v in marks):
+                if any(cell_text(v) for v in marks):
                     self.problem(name, grid.ref(row, c_code),
                                  f"mã đơn vị “{raw}” không có trong khối")
                 continue
@@ -567,7 +599,7 @@ class _Reader:
             disciplined = mark
             if disciplined is None:
                 self.problem(name, disc_ref, f"cột {L.REVIEW_COL_DISCIPLINED} chỉ nhận “x” hoặc "
-                             f"để trống (đang là “{_text(grid.get(row, c_disc))}”)", code,
+                             f"để trống (đang là “{cell_text(grid.get(row, c_disc))}”)", code,
                              kind=DISCIPLINE_ERROR)
                 disciplined = False
             votes: dict[str, int | None] = {}
@@ -595,7 +627,7 @@ class _Reader:
                             unit_rows=rows, label_cells=labels)
         return place, facts, conference
 
-    def conference(self, grid: _Grid, stop: int) -> tuple[Conference | None, dict[str, str]]:
+    def conference(self, grid: Grid, stop: int) -> tuple[Conference | None, dict[str, str]]:
         """The conference label/value pairs above the header (blocking errors when bad)."""
         table: dict[str, Any] = {}
         refs: dict[str, str] = {}
@@ -615,7 +647,7 @@ class _Reader:
                     # The label names the count: "số thành viên có mặt “ba” phải là …".
                     value = parse_votes(value, what=label[:1].lower() + label[1:])
                 else:
-                    value = _text(value) or None
+                    value = cell_text(value) or None
             except ValueError as exc:
                 self.problem(grid.name, ref, str(exc) if fieldname != "date" else
                              f"{label}: {exc}", blocking=True)
@@ -646,7 +678,7 @@ class _Reader:
             self.problem(L.SUMMARY, "", f"Sổ không có sheet «{L.SUMMARY}» (nơi ghi kết quả).",
                          blocking=True)
             return None
-        grid = _Grid(self.source, name)
+        grid = Grid(self.source, name)
         found = grid.find_header(L.SUMMARY_REQUIRED_COLUMNS, optional=L.SUMMARY_COLUMNS)
         if found is None:
             missing = grid.best_header_miss(L.SUMMARY_REQUIRED_COLUMNS)
@@ -655,18 +687,18 @@ class _Reader:
                          + ", ".join(missing), blocking=True)
             return None
         header, cols = found
-        codes = {_key(u.code): u.code for u in bloc.units}
+        codes = {match_key(u.code): u.code for u in bloc.units}
         c_code = cols[L.SUM_COL_CODE]
         rows: dict[str, int] = {}
         next_row = header + 1
         for row in range(header + 1, grid.height):
-            raw = _text(grid.get(row, c_code))
+            raw = cell_text(grid.get(row, c_code))
             if not raw:
-                if any(_text(grid.get(row, c)) for c in cols.values()):
+                if any(cell_text(grid.get(row, c)) for c in cols.values()):
                     next_row = row + 1
                 continue
             next_row = row + 1
-            code = codes.get(_key(raw))
+            code = codes.get(match_key(raw))
             if code is not None and code not in rows:
                 rows[code] = row + 1
         labels: dict[str, str] = {}
@@ -680,10 +712,7 @@ class _Reader:
                             formula_cells=frozenset(grid.formulas))
 
     def sheet_named(self, wanted: str) -> str | None:
-        for name in self.names:
-            if _key(name) == _key(wanted):
-                return name
-        return None
+        return sheet_named(self.names, wanted)
 
 
 def read_round(source: SheetSource) -> WorkbookRound:
