@@ -25,13 +25,11 @@ VML) and sheet names.  Nothing here was run in real Excel; see the notes' "Not v
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
 import functools
 import importlib.util
 import io
 import os
-import posixpath
 import re
 import tempfile
 import zipfile
@@ -44,7 +42,8 @@ from lxml import etree
 from thidua_xl.cellref import column_letter
 from thidua_xl.errors import WorkbookError
 from thidua_xl.safefile import atomic_write, inspect_workbook_file
-from thidua_xl.xlsxpatch import parse_part, safe_parser, serialize_part
+from thidua_xl.xlsxpatch import (parse_part, read_package, relationships, safe_parser,
+                                 serialize_part, sheet_parts, workbook_part, write_package)
 from thidua_xl.text import ascii_fold, fold
 
 __all__ = [
@@ -103,12 +102,9 @@ _SCAN_ROWS = 50  # rows searched for a unit sheet's header row
 _MACRO_ENABLED = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 _XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 _VBA_REL = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
-_OFFICE_DOCUMENT = _REL_NS + "/officeDocument"
-_WORKSHEET_REL = _REL_NS + "/worksheet"
 _VML_REL = _REL_NS + "/vmlDrawing"
 _VML_NAMESPACES = (' xmlns:v="urn:schemas-microsoft-com:vml"'
                    ' xmlns:o="urn:schemas-microsoft-com:office:office"'
@@ -380,81 +376,10 @@ def install(wb: Any, summary_sheet: Any, summary_anchor: str,
 
 # --------------------------------------------------------------------------- package helpers
 
-def _xml(data: bytes, part: str, where: str) -> etree._Element:
-    return parse_part(data, part, where)
-
-
-def _rels_part(part: str) -> str:
-    folder, _, name = part.rpartition("/")
-    return f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
-
-
-def _relationships(parts: Mapping[str, bytes], part: str, where: str) -> list[tuple[str, str, str]]:
-    """``[(Id, Type, target part)]`` of ``part``'s relationships (internal ones resolved)."""
-    rels = _rels_part(part)
-    if rels not in parts:
-        return []
-    folder = part.rpartition("/")[0]
-    found = []
-    for rel in _xml(parts[rels], rels, where).iter(f"{{{_PKG_REL_NS}}}Relationship"):
-        target = rel.get("Target", "")
-        if rel.get("TargetMode") != "External":
-            target = (target[1:] if target.startswith("/")
-                      else posixpath.normpath(posixpath.join(folder, target)))
-        found.append((rel.get("Id", ""), rel.get("Type", ""), target))
-    return found
-
-
-def _workbook_part(parts: Mapping[str, bytes], where: str) -> str:
-    for _, kind, target in _relationships(parts, "", where):
-        if kind == _OFFICE_DOCUMENT and target in parts:
-            return target
-    raise WorkbookError("Tệp không phải sổ Excel (.xlsx/.xlsm): không có phần workbook.", where)
-
-
-def _sheets(parts: Mapping[str, bytes], workbook_part: str, where: str) -> list[tuple[str, str]]:
-    """``[(sheet name, worksheet part)]`` in tab order (chart sheets left out)."""
-    targets = {rid: target for rid, kind, target in _relationships(parts, workbook_part, where)
-               if kind == _WORKSHEET_REL}
-    root = _xml(parts[workbook_part], workbook_part, where)
-    out = []
-    for sheet in root.iter(f"{{{_MAIN_NS}}}sheet"):
-        rid = sheet.get(f"{{{_REL_NS}}}id", "")
-        if rid in targets:
-            out.append((sheet.get("name", ""), targets[rid]))
-    return out
-
-
-def _read_package(data: bytes, where: str) -> tuple[list[zipfile.ZipInfo], dict[str, bytes], bytes]:
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = zf.infolist()
-        parts = {info.filename: zf.read(info) for info in infos}
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
-        raise WorkbookError(f"Tệp Excel bị hỏng hoặc được đặt mật khẩu, không đọc được ({exc}).",
-                            where) from exc
-    if len(parts) != len(infos):
-        raise WorkbookError("Tệp Excel bị hỏng: có hai phần trùng tên trong tệp zip.", where)
-    return infos, parts, zf.comment
-
-
-def _write_package(infos: Sequence[zipfile.ZipInfo], parts: Mapping[str, bytes],
-                   comment: bytes) -> bytes:
-    """The zip of ``parts``: the entries of ``infos`` in their order, each with its own ZipInfo
-    (so unchanged parts keep name, date and compression)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as dst:
-        dst.comment = comment
-        for info in infos:
-            # A copy: writestr() rewrites sizes and offsets on the ZipInfo it is given.
-            dst.writestr(copy.copy(info), parts[info.filename])
-    return out.getvalue()
-
-
 def _macro_enabled_types(data: bytes, where: str) -> bytes | None:
     """``[Content_Types].xml`` with the workbook's main type macro-enabled (pitfall P1), or
     None when it already is."""
-    root = _xml(data, "[Content_Types].xml", where)
+    root = parse_part(data, "[Content_Types].xml", where)
     changed = False
     for override in root.iter(f"{{{_CT_NS}}}Override"):
         if override.get("ContentType") == _XLSX_MAIN:
@@ -465,10 +390,10 @@ def _macro_enabled_types(data: bytes, where: str) -> bytes | None:
 
 # --------------------------------------------------------------------------- refresh: .xlsm
 
-def _vba_part(parts: Mapping[str, bytes], workbook_part: str, where: str) -> str | None:
-    for _, kind, target in _relationships(parts, workbook_part, where):
-        if kind == _VBA_REL and target in parts:
-            return target
+def _vba_part(parts: Mapping[str, bytes], book_part: str, where: str) -> str | None:
+    for rel in relationships(parts, book_part, where):
+        if rel.type == _VBA_REL and rel.target in parts:
+            return rel.target
     return None
 
 
@@ -477,14 +402,14 @@ def _replace_project(infos: Sequence[zipfile.ZipInfo], parts: dict[str, bytes], 
     """The package with ``vba_part`` replaced by a fresh project whose document modules follow
     the workbook's codeNames; every other part byte for byte (bar codeNames a sheet lacked and
     the macro-enabled content type)."""
-    if any(kind.startswith("http://schemas.microsoft.com/office/")
-           and "vbaProjectSignature" in kind
-           for _, kind, _ in _relationships(parts, vba_part, where)):
+    if any(rel.type.startswith("http://schemas.microsoft.com/office/")
+           and "vbaProjectSignature" in rel.type
+           for rel in relationships(parts, vba_part, where)):
         raise WorkbookError("Dự án VBA của sổ có chữ ký số; làm mới VBA sẽ làm chữ ký mất hiệu "
                             "lực. Hãy gỡ chữ ký số trong Excel (Tools › Digital Signature) rồi "
                             "chạy lại.", where)
     without = [info for info in infos if info.filename != vba_part]
-    made = _read_package(_with_project(_write_package(without, parts, b""), where), where)[1]
+    made = read_package(_with_project(write_package(without, parts, b""), where), where)[1]
     out = dict(parts)
     out[vba_part] = made["xl/vbaProject.bin"]
     # Workbook and sheet parts that had to gain a codeName (none when every sheet had one).
@@ -494,7 +419,7 @@ def _replace_project(infos: Sequence[zipfile.ZipInfo], parts: dict[str, bytes], 
     types = _macro_enabled_types(parts["[Content_Types].xml"], where)
     if types is not None:
         out["[Content_Types].xml"] = types
-    return _write_package(infos, out, comment)
+    return write_package(infos, out, comment)
 
 
 # --------------------------------------------------------------------------- refresh: .xlsx
@@ -527,9 +452,9 @@ def _existing_macros(parts: Mapping[str, bytes], sheet_part: str, where: str) ->
     """Sub names that buttons on the sheet already run (VML ``x:FmlaMacro``, lower-cased), so a
     workbook saved from .xlsm to .xlsx does not get its buttons twice."""
     found: set[str] = set()
-    for _, kind, target in _relationships(parts, sheet_part, where):
-        if kind == _VML_REL and target in parts:
-            text = parts[target].decode("utf-8", errors="replace")
+    for rel in relationships(parts, sheet_part, where):
+        if rel.type == _VML_REL and rel.target in parts:
+            text = parts[rel.target].decode("utf-8", errors="replace")
             for macro in re.findall(r"<x:FmlaMacro>([^<]*)</x:FmlaMacro>", text):
                 found.add(macro.rsplit("!", 1)[-1].rsplit(".", 1)[-1].strip().casefold())
     return found
@@ -577,7 +502,7 @@ def _declare_r(data: bytes) -> bytes | None:
 
 
 def _hide_sheet(data: bytes, part: str, name: str, where: str) -> bytes:
-    root = _xml(data, part, where)
+    root = parse_part(data, part, where)
     for sheet in root.iter(f"{{{_MAIN_NS}}}sheet"):
         if sheet.get("name") == name:
             sheet.set("state", "hidden")
@@ -590,9 +515,9 @@ def _add_project(data: bytes, unit_sheets: Sequence[str] | None, summary_sheet: 
     from pyopenvba import PyOpenVBAError
     from pyopenvba.apps.excel import ExcelApplication
 
-    infos, parts, _ = _read_package(data, where)
-    workbook_part = _workbook_part(parts, where)
-    sheet_parts = dict(_sheets(parts, workbook_part, where))
+    parts = read_package(data, where)[1]
+    book_part = workbook_part(parts, where)
+    sheets = sheet_parts(parts, book_part, parse_part(parts[book_part], book_part, where))
     with tempfile.TemporaryDirectory(prefix="thidua-xlsm-") as tmp:
         step1, step2 = Path(tmp, "step1.xlsm"), Path(tmp, "step2.xlsm")
         step1.write_bytes(data)
@@ -617,8 +542,8 @@ def _add_project(data: bytes, unit_sheets: Sequence[str] | None, summary_sheet: 
         try:
             for name, macros in [(summary_sheet, SUMMARY_MACROS),
                                  *[(unit, UNIT_MACROS) for unit in unit_sheets]]:
-                have = (_existing_macros(parts, sheet_parts[name], where)
-                        if name in sheet_parts else set())
+                have = (_existing_macros(parts, sheets[name], where)
+                        if name in sheets else set())
                 wanted = [macro for macro in macros if macro.sub.casefold() not in have]
                 if wanted:
                     _add_buttons(app, name, anchors.get(name), wanted)
@@ -639,18 +564,18 @@ def _add_project(data: bytes, unit_sheets: Sequence[str] | None, summary_sheet: 
         staged = step2.read_bytes()
 
     original = parts
-    infos, parts, comment = _read_package(staged, where)
+    infos, parts, comment = read_package(staged, where)
     _fix_parts(parts, original, where)
     if CONF_SHEET not in titles:
         # pyOpenVBA does not write a sheet's visibility; the conf sheet is hidden like install().
-        workbook_part = _workbook_part(parts, where)
-        parts[workbook_part] = _hide_sheet(parts[workbook_part], workbook_part, CONF_SHEET, where)
-    made = _with_project(_write_package(infos, parts, comment), where)
-    infos, parts, comment = _read_package(made, where)
+        book_part = workbook_part(parts, where)
+        parts[book_part] = _hide_sheet(parts[book_part], book_part, CONF_SHEET, where)
+    made = _with_project(write_package(infos, parts, comment), where)
+    infos, parts, comment = read_package(made, where)
     types = _macro_enabled_types(parts["[Content_Types].xml"], where)   # P1
     if types is not None:
         parts["[Content_Types].xml"] = types
-    return _write_package(infos, parts, comment)
+    return write_package(infos, parts, comment)
 
 
 def _add_buttons(app: Any, sheet_name: str, anchor: str | None, macros: Sequence[Macro]) -> None:
@@ -687,12 +612,12 @@ def _fix_parts(parts: dict[str, bytes], original: Mapping[str, bytes], where: st
     """Apply the packaging fixes P2–P4 of engineering-notes §2a, in place, to the parts
     pyOpenVBA wrote or changed (those that differ from ``original``); the user's other parts
     stay as they were."""
-    workbook_part = _workbook_part(parts, where)
+    book_part = workbook_part(parts, where)
     for name in list(parts):
         if original.get(name) == parts[name]:
             continue
         fixed = None
-        if name == workbook_part or (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+        if name == book_part or (name.startswith("xl/worksheets/") and name.endswith(".xml")):
             fixed = _declare_r(parts[name])
         elif name.endswith(".vml"):
             fixed = _fix_vml(parts[name])
@@ -743,9 +668,8 @@ def refresh_vba(path_in: Path, path_out: Path, *, unit_sheets: Sequence[str] | N
         data = path_in.read_bytes()
     except OSError as exc:
         raise WorkbookError(f"Không đọc được tệp ({exc.strerror or exc}).", where) from exc
-    infos, parts, comment = _read_package(data, where)
-    workbook_part = _workbook_part(parts, where)
-    vba_part = _vba_part(parts, workbook_part, where)
+    infos, parts, comment = read_package(data, where)
+    vba_part = _vba_part(parts, workbook_part(parts, where), where)
     if vba_part is not None:
         result = _replace_project(infos, parts, comment, vba_part, where)
     else:

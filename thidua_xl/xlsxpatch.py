@@ -29,7 +29,7 @@ import unicodedata
 import zipfile
 import zlib
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple, Sequence
 from urllib.parse import unquote
 
 from lxml import etree
@@ -37,7 +37,9 @@ from lxml import etree
 from thidua_xl.cellref import column_letter, column_number
 from thidua_xl.errors import WorkbookError
 
-__all__ = ["patch_cells", "parse_part", "serialize_part", "safe_parser"]
+__all__ = ["patch_cells", "parse_part", "serialize_part", "safe_parser", "Relationship",
+           "rels_path", "resolve_target", "relationships", "workbook_part", "sheet_parts",
+           "read_package", "write_package"]
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -125,12 +127,25 @@ def _inside(box: tuple[int, int, int, int], row: int, col: int) -> bool:
 
 # --------------------------------------------------------------------------- package structure
 
-def _rels_path(part: str) -> str:
+class Relationship(NamedTuple):
+    """One relationship of a package part: ``id``, ``type`` (the type URI) and ``target``:
+    the target part's zip entry name (resolved by :func:`resolve_target`), or the URI as
+    written when ``external`` (``TargetMode="External"``)."""
+
+    id: str
+    type: str
+    target: str
+    external: bool
+
+
+def rels_path(part: str) -> str:
+    """The relationships part of ``part``: ``xl/workbook.xml`` → ``xl/_rels/workbook.xml.rels``;
+    ``""`` (the package) → ``_rels/.rels``."""
     folder, name = posixpath.split(part)
     return posixpath.join(folder, "_rels", name + ".rels")
 
 
-def _resolve_target(source_part: str, target: str) -> str:
+def resolve_target(source_part: str, target: str) -> str:
     """Resolve a relationship target against the folder of ``source_part`` (zip entry names)."""
     target = unquote(target)    # OPC targets are URIs: "sheet%201.xml" is the part "sheet 1.xml"
     if target.startswith("/"):
@@ -138,35 +153,44 @@ def _resolve_target(source_part: str, target: str) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(source_part), target))
 
 
-def _relationships(parts: dict[str, bytes], source_part: str) -> list[etree._Element]:
-    rels = _rels_path(source_part)
+def relationships(parts: Mapping[str, bytes], part: str,
+                  where: str | None = None) -> list[Relationship]:
+    """The relationships of ``part`` (``""``: the package's own), in file order; ``[]`` when
+    it has no relationships part.  WorkbookError (``where`` or the part) when that part is not
+    well-formed XML."""
+    rels = rels_path(part)
     if rels not in parts:
         return []
-    return list(parse_part(parts[rels], rels).iter(f"{{{_PKG_REL_NS}}}Relationship"))
+    out = []
+    for rel in parse_part(parts[rels], rels, where).iter(f"{{{_PKG_REL_NS}}}Relationship"):
+        target, external = rel.get("Target", ""), rel.get("TargetMode") == "External"
+        out.append(Relationship(rel.get("Id", ""), rel.get("Type", ""),
+                                target if external else resolve_target(part, target), external))
+    return out
 
 
-def workbook_part(parts: Mapping[str, bytes]) -> str:
-    """The name of the package's workbook part (via the root relationships); WorkbookError
-    when the package is not a workbook."""
-    for rel in _relationships(parts, ""):
-        if rel.get("Type") == _OFFICE_DOCUMENT:
-            part = _resolve_target("", rel.get("Target", ""))
-            if part in parts:
-                return part
+def workbook_part(parts: Mapping[str, bytes], where: str | None = None) -> str:
+    """The name of the package's workbook part (via the root relationships, else
+    ``xl/workbook.xml``); WorkbookError (``where``) when the package is not a workbook."""
+    for rel in relationships(parts, "", where):
+        if rel.type == _OFFICE_DOCUMENT and rel.target in parts:
+            return rel.target
     if "xl/workbook.xml" in parts:
         return "xl/workbook.xml"
-    raise WorkbookError("Tệp không phải là sổ làm việc Excel (không có xl/workbook.xml).")
+    raise WorkbookError("Tệp không phải là sổ làm việc Excel (không có xl/workbook.xml).",
+                        where or "")
 
 
 def sheet_parts(parts: Mapping[str, bytes], workbook_part: str,
                 workbook: etree._Element) -> dict[str, str]:
-    """Sheet name (as shown on its tab) → worksheet part name."""
-    by_id = {rel.get("Id"): rel for rel in _relationships(parts, workbook_part)}
+    """Sheet name (as shown on its tab) → worksheet part name, in tab order (chart sheets
+    left out); ``workbook`` is the parsed workbook part."""
+    by_id = {rel.id: rel for rel in relationships(parts, workbook_part)}
     out: dict[str, str] = {}
     for sheet in workbook.iter(_q("sheet")):
-        rel = by_id.get(sheet.get(f"{{{_REL_NS}}}id"))
-        if rel is not None and rel.get("Type") == _WORKSHEET:
-            out[sheet.get("name", "")] = _resolve_target(workbook_part, rel.get("Target", ""))
+        rel = by_id.get(sheet.get(f"{{{_REL_NS}}}id", ""))
+        if rel is not None and rel.type == _WORKSHEET:
+            out[sheet.get("name", "")] = rel.target
     return out
 
 
@@ -290,10 +314,10 @@ class _Guards:
 def _table_headers(parts: dict[str, bytes], sheet_part: str) -> list[tuple[int, int, int, int]]:
     """Header-row boxes of the Excel tables (ListObjects) on this sheet."""
     boxes = []
-    for rel in _relationships(parts, sheet_part):
-        if rel.get("Type") != _TABLE or rel.get("TargetMode") == "External":
+    for rel in relationships(parts, sheet_part):
+        if rel.type != _TABLE or rel.external:
             continue
-        part = _resolve_target(sheet_part, rel.get("Target", ""))
+        part = rel.target
         if part not in parts:
             continue
         table = parse_part(parts[part], part)
@@ -480,14 +504,14 @@ def _ensure_full_calc(workbook: etree._Element) -> bool:
 
 def _drop_calc_chain(parts: dict[str, bytes], workbook_part: str) -> tuple[dict[str, bytes], set[str]]:
     """New bytes for the rels and content types without the calc chain, and the removed parts."""
-    rels_name = _rels_path(workbook_part)
+    rels_name = rels_path(workbook_part)
     if rels_name not in parts:
         return {}, set()
     rels = parse_part(parts[rels_name], rels_name)
     removed: set[str] = set()
     for rel in list(rels):
         if rel.get("Type") == _CALC_CHAIN:
-            removed.add(_resolve_target(workbook_part, rel.get("Target", "")))
+            removed.add(resolve_target(workbook_part, rel.get("Target", "")))
             rels.remove(rel)
     if not removed:
         return {}, set()
@@ -502,16 +526,37 @@ def _drop_calc_chain(parts: dict[str, bytes], workbook_part: str) -> tuple[dict[
     return updates, removed & set(parts)
 
 
-def _read_zip(data: bytes) -> tuple[zipfile.ZipFile, dict[str, bytes]]:
+def read_package(data: bytes, where: str | None = None
+                 ) -> tuple[list[zipfile.ZipInfo], dict[str, bytes], bytes]:
+    """A package's zip entries (ZipInfo, in order), their bytes by name, and the zip comment.
+
+    Raises WorkbookError (``where``) when ``data`` is not a readable zip or names a part
+    twice."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-        parts = {info.filename: zf.read(info) for info in zf.infolist()}
+        infos = zf.infolist()
+        parts = {info.filename: zf.read(info) for info in infos}
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError,
             NotImplementedError) as exc:
-        raise WorkbookError(f"Tệp Excel bị hỏng, không đọc được (tệp zip lỗi: {exc}).") from exc
-    if len(parts) != len(zf.infolist()):
-        raise WorkbookError("Tệp Excel bị hỏng: có hai phần trùng tên trong tệp zip.")
-    return zf, parts
+        raise WorkbookError(f"Tệp Excel bị hỏng, không đọc được (tệp zip lỗi: {exc}).",
+                            where or "") from exc
+    if len(parts) != len(infos):
+        raise WorkbookError("Tệp Excel bị hỏng: có hai phần trùng tên trong tệp zip.",
+                            where or "")
+    return infos, parts, zf.comment
+
+
+def write_package(infos: Sequence[zipfile.ZipInfo], parts: Mapping[str, bytes],
+                  comment: bytes) -> bytes:
+    """The zip of ``parts``: the entries of ``infos`` in their order, each with its own ZipInfo
+    (so unchanged parts keep name, date and compression), and ``comment``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        dst.comment = comment
+        for info in infos:
+            # A copy: writestr() rewrites sizes and offsets on the ZipInfo it is given.
+            dst.writestr(copy.copy(info), parts[info.filename])
+    return out.getvalue()
 
 
 def patch_cells(data: bytes, changes: Mapping[str, Mapping[str, Any]]) -> bytes:
@@ -544,7 +589,7 @@ def patch_cells(data: bytes, changes: Mapping[str, Mapping[str, Any]]) -> bytes:
     """
     if not any(changes.values()):
         return data
-    zf, parts = _read_zip(data)
+    infos, parts, comment = read_package(data)
     wb_part = workbook_part(parts)
     workbook = parse_part(parts[wb_part], wb_part)
     if etree.QName(workbook).namespace != _MAIN_NS:
@@ -576,12 +621,5 @@ def patch_cells(data: bytes, changes: Mapping[str, Mapping[str, Any]]) -> bytes:
         more, removed = _drop_calc_chain(parts, wb_part)
         updates.update(more)
 
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as dst:
-        dst.comment = zf.comment
-        for info in zf.infolist():
-            if info.filename in removed:
-                continue
-            # A copy: writestr() rewrites sizes/offsets on the ZipInfo it is given.
-            dst.writestr(copy.copy(info), updates.get(info.filename, parts[info.filename]))
-    return out.getvalue()
+    return write_package([info for info in infos if info.filename not in removed],
+                         {**parts, **updates}, comment)
