@@ -48,10 +48,8 @@ import re
 import zipfile
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
-
-from lxml import etree
 
 from . import __version__
 from .cellref import column_letter
@@ -65,7 +63,6 @@ from .workbook import layout as L
 from .workbook.read import (Grid, WorkbookRound, cell_text, find_unit_header, match_key,
                             missing_unit_columns, sheet_named, unit_identity)
 from .workbook.sources import SheetSource, open_source
-from .xlsxpatch import patch_cells
 
 __all__ = ["UnitIdentity", "CellChange", "FileOutcome", "CollectReport", "IDENTITY_PROPERTIES",
            "criteria_checksum", "unit_file_name", "unit_file_bytes", "split_workbook",
@@ -86,7 +83,6 @@ _KIND = "unit-file"
 _FORMAT = "1"
 _CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/" \
               "custom-properties"
-_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 
 
@@ -138,24 +134,22 @@ def _custom_properties(data: bytes) -> dict[str, str]:
     """Custom document properties of a package (name → text of its value), ``{}`` if none.
 
     The part is found through the package relationships (``_rels/.rels``), as Office does.
-    Raises zipfile/lxml errors for a damaged package (callers inspect files first)."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    Raises zipfile/lxml errors or WorkbookError for a damaged package (callers inspect files
+    first)."""
+    from lxml import etree
+
+    from .xlsxpatch import relationships, rels_path, safe_parser
+
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         names = set(zf.namelist())
-        if "_rels/.rels" not in names:
+        rels = rels_path("")
+        if rels not in names:
             return {}
-        rels = etree.fromstring(zf.read("_rels/.rels"), parser)
-        target = None
-        for rel in rels.iter(f"{{{_PKG_REL_NS}}}Relationship"):
-            if rel.get("Type") == _CUSTOM_REL and rel.get("TargetMode") != "External":
-                target = rel.get("Target", "")
-                break
-        if target is None:
+        part = next((rel.target for rel in relationships({rels: zf.read(rels)}, "")
+                     if rel.type == _CUSTOM_REL and not rel.external), None)
+        if part is None or part not in names:
             return {}
-        part = str(PurePosixPath(target.lstrip("/")))
-        if part not in names:
-            return {}
-        root = etree.fromstring(zf.read(part), parser)
+        root = etree.fromstring(zf.read(part), safe_parser())
     out: dict[str, str] = {}
     for prop in root.iter(f"{{{_CUSTOM_NS}}}property"):
         name = prop.get("name")
@@ -170,11 +164,14 @@ def read_identity(source: str | os.PathLike[str] | bytes) -> UnitIdentity | None
 
     Raises :class:`WorkbookError` when the identity is there but damaged (year not a number,
     a key missing) or the package cannot be read."""
+    from lxml import etree
+
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     name = "tệp" if isinstance(source, bytes) else f"tệp {Path(source).name}"
     try:
         props = _custom_properties(data)
-    except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, etree.XMLSyntaxError, WorkbookError, KeyError, ValueError,
+            OSError) as exc:
         raise WorkbookError(f"Không đọc được thông tin nhận dạng của {name} ({exc}).") from exc
     p = IDENTITY_PROPERTIES
     if props.get(p["kind"]) != _KIND:
@@ -946,6 +943,8 @@ def collect(master: str | os.PathLike[str], files: Sequence[str | os.PathLike[st
     cells, report = collect_cells(report, wround, open_source(master, data), now=when)
     if not cells:
         return report
+    from .xlsxpatch import patch_cells
+
     patched = patch_cells(data, cells)
     try:
         unchanged = master.read_bytes() == data
