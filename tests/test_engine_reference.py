@@ -99,7 +99,7 @@ def test_reference_reason_hvhnt_names_the_tie_break(result):
     assert "HLG" in text
     assert "Mục I" in text
     assert "47,0 so với 48,0" in text
-    assert "Cờ thi đua 02, Bằng khen 05" in text
+    assert "không còn chỉ tiêu cho đơn vị (Cờ thi đua 02/02, Bằng khen 05/05)" in text
 
 
 def test_reference_reasons_of_excluded_units(result):

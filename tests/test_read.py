@@ -441,7 +441,8 @@ def test_a_vote_above_the_members_is_reported_at_its_cell(book):
     assert wround.problems == ()
     assert wround.round_input.facts["U2"].votes_at["emulation_flag"] == \
         Location("Bình xét", "D16")
-    error = only(review(wround.round_input).errors)
+    # (The book records no attendance, so the bloc also gets the half-entered-ballot note.)
+    error = only([e for e in review(wround.round_input).errors if e.unit == "U2"])
     assert (error.sheet, error.cell, error.unit, error.kind) == ("Bình xét", "D16", "U2", "votes")
 
 

@@ -172,6 +172,40 @@ def test_a_doubtful_discipline_mark_bars_awards_and_office_but_keeps_the_rank():
     assert res.next_leader == "U3"      # the deputy U2 cannot succeed while the mark is in doubt
 
 
+def test_thresholds_count_the_member_units_not_a_typed_number():
+    # 3 of 6 members is not "more than half", whatever number the conference record says.
+    bloc = tiny_bloc(6)
+    res = run(bloc, unit_facts=facts(U1={FLAG: 3}),
+              conference=Conference(members=4, present=6))
+    assert nominees(res)[FLAG] == []
+    assert res.members == 6
+    assert str(res.errors[0]) == ("Hội nghị: số thành viên ghi ở hội nghị (4) khác số đơn vị "
+                                  "thành viên của Khối (6); thidua tính theo 6")
+
+
+def test_a_half_entered_ballot_is_reported():
+    bloc = tiny_bloc(3)
+    votes_only = run(bloc, unit_facts=facts(U1={FLAG: 3}), conference=None)
+    assert [str(e) for e in votes_only.errors] == [
+        "Hội nghị: đã có số phiếu đồng ý nhưng chưa ghi Số thành viên có mặt, nên chưa tính "
+        "là đã bỏ phiếu"]
+    attendance_only = run(bloc, conference=ballot(3))
+    assert [str(e) for e in attendance_only.errors] == [
+        "Hội nghị: đã ghi Số thành viên có mặt nhưng chưa có số phiếu đồng ý nào"]
+
+
+def test_quota_reason_shows_places_taken_and_slots_withheld_by_a_tie():
+    # U1 and U2 tie for the single flag; U3 is left out by the quota, whose one place waits.
+    bloc = tiny_bloc(3, awards={"certificate_of_merit": None})
+    res = run(bloc, {"U1": {}, "U2": {}, "U3": {"I.1": 29}})
+    assert res.unit("U3").reason.endswith(
+        "không còn chỉ tiêu cho đơn vị (Cờ thi đua 00/01 (01 chờ phân định bằng điểm)).")
+    no_quota = tiny_bloc(3, awards={"certificate_of_merit": None, "emulation_flag": {
+        "quota": [{"min_units": 10, "count": 1}]}})
+    assert run(no_quota).unit("U1").reason.endswith(
+        "không còn chỉ tiêu cho đơn vị (Cờ thi đua: không có chỉ tiêu).")
+
+
 # ---------------------------------------------------------------------------------------------
 # §3 Totals
 

@@ -221,12 +221,14 @@ def run_workbook(path: str | os.PathLike[str], *, force: bool = False,
     data, wround = read_workbook(path)
     result = review(wround.round_input)
     written, backup, dossier = False, None, ()
+    # The dossier first: when it is refused (Word files already there), the workbook is not
+    # written either, so the user is not left guessing what happened.
+    if out_dir is not None and not wround.blocking:
+        dossier = _dossier(result, Path(out_dir), templates, pdf, overwrite)
     if write and not wround.blocking:
         backup = write_results(path, result, wround, force=force, backups=backups,
                                original=data)
         written = True
-    if out_dir is not None and not wround.blocking:
-        dossier = _dossier(result, Path(out_dir), templates, pdf, overwrite)
     return RunReport(path=path, result=result, wround=wround, written=written, backup=backup,
                      dossier=dossier, problems=tuple(result.errors), blocking=wround.blocking,
                      warnings=file_warnings(path, data))

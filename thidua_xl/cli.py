@@ -190,6 +190,8 @@ def _result_lines(result: Any) -> list[str]:
         lines.append(f"{a.short_name} ({result.quotas.get(a.key, 0)} chỉ tiêu): {names}")
     lines.append(f"Trưởng khối năm sau: {result.next_leader or '(chưa xác định)'}; "
                  f"Phó Trưởng khối năm sau: {result.next_deputy or '(chưa xác định)'}")
+    if result.leader_note:
+        lines.append(f"Ghi chú: {result.leader_note}.")
     if result.ties:
         lines.append("Bằng điểm chưa phân định ở: " + ", ".join(
             bloc.award(k).short_name for k in result.unresolved_ties))
@@ -314,8 +316,10 @@ def run_command(ctx: click.Context, target: Path, as_json: bool, out_dir: Path |
         report = run_workbook(target, force=force, out_dir=out_dir, overwrite=force)
     except ThiduaError as exc:
         if as_json:  # a script reading stdout still gets JSON saying why
-            click.echo(jsonlib.dumps({"file": str(target), "units": [], "errors": [
-                {"sheet": "", "cell": "", "message": str(exc)}]},
+            click.echo(jsonlib.dumps({
+                "file": str(target), "units": [], "nominees": {}, "next_leader": None,
+                "next_deputy": None, "quorum_ok": None, "unresolved_ties": [],
+                "errors": [{"sheet": "", "cell": "", "message": str(exc)}]},
                 ensure_ascii=False, indent=1))
         raise
     if as_json:

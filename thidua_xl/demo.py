@@ -80,6 +80,8 @@ def summary_lines(result: ReviewResult) -> list[str]:
                  + (f"{lead} ({names[lead]})" if lead else "chưa xác định"))
     lines.append(f"Phó Trưởng khối năm {bloc.year + 1}: "
                  + (f"{dep} ({names[dep]})" if dep else "chưa xác định"))
+    if result.leader_note:
+        lines.append(f"Ghi chú: {result.leader_note}.")
     if result.errors:
         lines.append(f"Dữ liệu có {len(result.errors)} lỗi; chạy `thidua check` để xem chi tiết.")
     return lines

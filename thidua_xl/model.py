@@ -490,6 +490,7 @@ class ReviewResult:
             "nominees": {k: list(v) for k, v in self.nominees.items()},
             "next_leader": self.next_leader,
             "next_deputy": self.next_deputy,
+            "leader_note": self.leader_note,
             "quorum_ok": self.quorum_ok,
             "unresolved_ties": self.unresolved_ties,
             "ties": [{"award": t.award, "units": list(t.units), "open_slots": t.open_slots}

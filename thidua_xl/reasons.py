@@ -78,7 +78,7 @@ def reason(bloc: Bloc, *, status: str, head: str, award: Award | None = None,
         return (f"{head}; không đạt số phiếu {failed.short_name}: {votes or 0}/{members} phiếu "
                 f"đồng ý, cần {votes_needed(failed, members)}.")
     assert status == QUOTA_REACHED
-    text = f"{head}; đã đủ chỉ tiêu ({quota_text})"
+    text = f"{head}; không còn chỉ tiêu cho đơn vị ({quota_text})"
     if beaten_by:
         other, mine, theirs, key = beaten_by
         text += (f", bằng tổng điểm với {other} nhưng xếp sau theo {key_label(bloc, key)} "
@@ -87,6 +87,18 @@ def reason(bloc: Bloc, *, status: str, head: str, award: Award | None = None,
     return text + "."
 
 
-def quota_summary(bloc: Bloc, quotas: dict[str, int]) -> str:
-    """``Cờ thi đua 02, Bằng khen 05``."""
-    return ", ".join(f"{a.short_name} {two_digits(quotas[a.key])}" for a in bloc.awards)
+def quota_summary(bloc: Bloc, quotas: dict[str, int], nominated: dict[str, int],
+                  open_slots: dict[str, int]) -> str:
+    """Per award, places taken out of the quota: ``Cờ thi đua 02/02, Bằng khen 04/05 (01 chờ
+    phân định bằng điểm)``; ``Cờ thi đua: không có chỉ tiêu`` for a quota of 0."""
+    parts = []
+    for a in bloc.awards:
+        quota = quotas[a.key]
+        if quota == 0:
+            parts.append(f"{a.short_name}: không có chỉ tiêu")
+            continue
+        text = f"{a.short_name} {two_digits(nominated.get(a.key, 0))}/{two_digits(quota)}"
+        if open_slots.get(a.key):
+            text += f" ({two_digits(open_slots[a.key])} chờ phân định bằng điểm)"
+        parts.append(text)
+    return ", ".join(parts)

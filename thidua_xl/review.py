@@ -61,7 +61,14 @@ def review(data: RoundInput) -> ReviewResult:
                 entry.unit))
 
     conference = data.conference
-    members = (conference.members if conference and conference.members else None) or len(unit_codes)
+    # Thresholds count all member units of the definition (rules.md §8); a different number
+    # typed in the conference record is reported, never used.
+    members = len(unit_codes)
+    if conference is not None and conference.members is not None and conference.members != members:
+        bloc_errors.append(DataError("Hội nghị", "", f"số thành viên ghi ở hội nghị "
+                                                    f"({conference.members}) khác số đơn vị thành "
+                                                    f"viên của Khối ({members}); thidua tính theo "
+                                                    f"{members}", kind=VOTES_ERROR))
     ballots = conference is not None and conference.present is not None
     present = conference.present if ballots else None
     quorum_ok = quorum_met(present, members, bloc.review.quorum) if ballots else None
@@ -73,6 +80,15 @@ def review(data: RoundInput) -> ReviewResult:
         bloc_errors.append(DataError("Hội nghị", "", f"số phiếu phát ra ({conference.ballots_issued}) "
                                                     f"lớn hơn số thành viên có mặt ({present})",
                                      kind=VOTES_ERROR))
+
+    recorded = any(v is not None for f in data.facts.values() for v in f.votes.values())
+    if recorded and not ballots:
+        bloc_errors.append(DataError("Hội nghị", "", "đã có số phiếu đồng ý nhưng chưa ghi Số "
+                                                    "thành viên có mặt, nên chưa tính là đã bỏ "
+                                                    "phiếu", kind=VOTES_ERROR))
+    elif ballots and not recorded:
+        bloc_errors.append(DataError("Hội nghị", "", "đã ghi Số thành viên có mặt nhưng chưa có "
+                                                    "số phiếu đồng ý nào", kind=VOTES_ERROR))
 
     memo: dict = {}
     scored = {code: score_unit(bloc, code, entries.get(code, {}), memo) for code in unit_codes}
@@ -160,7 +176,9 @@ def review(data: RoundInput) -> ReviewResult:
             failed_award = bloc.award(failed.award)
             extra = dict(failed=failed_award, votes=votes[code].get(failed.award))
         elif status == QUOTA_REACHED:
-            extra = dict(quota_text=quota_summary(bloc, quotas),
+            extra = dict(quota_text=quota_summary(
+                             bloc, quotas, {o.award: len(o.nominees) for o in outcomes},
+                             {o.award: o.tie.open_slots for o in outcomes if o.tie}),
                          beaten_by=_beaten_by(code, outcomes, scored, bloc))
         text = reason(bloc, status=status, head=head, **extra, **{k: v for k, v in facts.items()
                                                                   if k != "bloc"})
