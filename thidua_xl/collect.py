@@ -259,10 +259,8 @@ def _read_master(master: Path) -> tuple[bytes, WorkbookRound]:
 
     data, wround = read_workbook(master)
     if wround.blocking:
-        first = wround.blocking[0]
-        more = len(wround.blocking) - 1
-        raise WorkbookError(f"Sổ {master.name} có lỗi cần sửa trước: {first}"
-                            + (f" (và {more} lỗi khác)" if more else ""), str(master))
+        raise WorkbookError(f"Sổ {master.name} có lỗi cần sửa trước: "
+                            f"{wround.blocking_summary()}", str(master))
     return data, wround
 
 
@@ -838,10 +836,7 @@ def plan_collect(wround: WorkbookRound, files: Sequence[str | os.PathLike[str]],
     blocking problems.
     """
     if wround.blocking:
-        first = wround.blocking[0]
-        more = len(wround.blocking) - 1
-        raise WorkbookError(f"Sổ có lỗi cần sửa trước khi gộp: {first}"
-                            + (f" (và {more} lỗi khác)" if more else ""))
+        raise WorkbookError(f"Sổ có lỗi cần sửa trước khi gộp: {wround.blocking_summary()}")
     bloc = wround.bloc
     checksum = criteria_checksum(bloc)
     warnings: list[str] = []

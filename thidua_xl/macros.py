@@ -242,10 +242,8 @@ def _nomination_refs(cells: Mapping[str, Mapping[str, Any]], wround: Any) -> set
 
 def _blocked(run: _Run, wround: Any) -> str:
     """Report blocking problems (nothing is written but the status cell)."""
-    first = wround.blocking[0]
-    more = len(wround.blocking) - 1
     status = (f"Chưa ghi kết quả (lúc {_stamp(run.when)}): sổ có {len(wround.blocking)} lỗi "
-              f"phải sửa trước — {first}" + (f" (và {more} lỗi khác)" if more else ""))
+              f"phải sửa trước — {wround.blocking_summary()}")
     run.write({}, wround, status)
     run.alert("Không ghi kết quả vào sổ vì sổ có lỗi phải sửa trước:\n"
               + _listing(wround.blocking), critical=True)

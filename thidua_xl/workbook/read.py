@@ -126,6 +126,14 @@ class WorkbookRound:
         """Every problem found while reading (same as ``round_input.read_errors``)."""
         return self.round_input.read_errors
 
+    def blocking_summary(self) -> str:
+        """The first blocking problem and how many more, for one-line messages:
+        ``"HNB: Sổ không có sheet HNB … (và 2 lỗi khác)"``; "" when there is none."""
+        if not self.blocking:
+            return ""
+        more = len(self.blocking) - 1
+        return f"{self.blocking[0]}" + (f" (và {more} lỗi khác)" if more else "")
+
 
 # ----------------------------------------------------------------------------- grid helpers
 

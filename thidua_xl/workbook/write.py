@@ -211,10 +211,8 @@ def write_results(path: str | os.PathLike[str], result: ReviewResult, wround: Wo
 
     path = Path(path)
     if wround.blocking:
-        first = wround.blocking[0]
-        more = len(wround.blocking) - 1
-        raise WorkbookError(f"Không ghi kết quả vào sổ vì sổ có lỗi cần sửa trước: {first}"
-                            + (f" (và {more} lỗi khác)" if more else ""), str(path))
+        raise WorkbookError("Không ghi kết quả vào sổ vì sổ có lỗi cần sửa trước: "
+                            f"{wround.blocking_summary()}", str(path))
     check_not_open(path, force)
     try:
         data = path.read_bytes()
