@@ -23,6 +23,7 @@ import warnings
 from decimal import Decimal
 from typing import Any, Iterable, Iterator, Mapping
 
+from ..cellref import column_letter, column_number
 from ..errors import WorkbookError
 
 __all__ = ["Block", "IOStats", "XlwingsSource", "col_letters", "excel_value", "parse_ref",
@@ -36,14 +37,10 @@ _COERCIBLE = re.compile(r"\s*[=+\-@0-9.,($%']|\s*(true|false)\s*\Z", re.IGNORECA
 # --------------------------------------------------------------------------- references
 
 def col_letters(col: int) -> str:
-    """1-based column number → letters: ``1`` → ``A``, ``28`` → ``AB``."""
+    """1-based column number → letters: ``1`` → ``A``, ``28`` → ``AB``; ValueError below 1."""
     if col < 1:
         raise ValueError(f"column number must be ≥ 1, not {col}")
-    letters = ""
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+    return column_letter(col)
 
 
 def parse_ref(ref: str) -> tuple[int, int]:
@@ -51,10 +48,7 @@ def parse_ref(ref: str) -> tuple[int, int]:
     match = _REF.match(ref.strip())
     if not match:
         raise ValueError(f"not a cell reference: {ref!r}")
-    col = 0
-    for ch in match.group(1).upper():
-        col = col * 26 + ord(ch) - 64
-    return int(match.group(2)), col
+    return int(match.group(2)), column_number(match.group(1))
 
 
 def _ref(row: int, col: int) -> str:
