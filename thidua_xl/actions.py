@@ -155,14 +155,10 @@ def read_workbook(path: Path) -> tuple[bytes, WorkbookRound]:
     """The file's bytes and its reading (:func:`read_round`), after the file guards
     (:func:`thidua_xl.safefile.inspect_workbook_file`).  Raises :class:`WorkbookError` for an
     unusable file; ThiduaErrors from reading name the file as well as the sheet/cell."""
-    from .safefile import inspect_workbook_file
+    from .safefile import inspect_workbook_file, read_bytes
 
     inspect_workbook_file(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise WorkbookError(f"Không đọc được tệp {path.name}: {exc.strerror or exc}.",
-                            str(path)) from exc
+    data = read_bytes(path)
     try:
         return data, read_round(open_source(path, data))
     except ThiduaError as exc:

@@ -57,7 +57,7 @@ from .errors import WorkbookError
 from .model import Bloc, ScoreEntry
 from .numbers import NotANumber, format_number, parse_score
 from .safefile import (atomic_write, backup_files, check_not_open, inspect_workbook_file,
-                       owner_file)
+                       owner_file, read_bytes)
 from .text import fold, normalize
 from .workbook import layout as L
 from .workbook.read import (Grid, WorkbookRound, cell_text, find_unit_header, match_key,
@@ -588,12 +588,10 @@ def _read_unit_file(path: Path, bloc: Bloc, checksum: str) -> _FileValues:
     name = path.name
     try:
         inspect_workbook_file(path)
-        data = path.read_bytes()
+        data = read_bytes(path)
         identity = read_identity(data)
     except WorkbookError as exc:
         raise _Refused(exc.message) from exc
-    except OSError as exc:
-        raise _Refused(f"Không đọc được tệp {name}: {exc.strerror or exc}.") from exc
     if identity is None:
         raise _Refused(f"Tệp {name} không phải tệp đơn vị do lệnh chia sổ (thidua split) tạo "
                        "ra: không có thông tin nhận dạng ẩn (khối, năm, đơn vị). Có thể tệp đã "
@@ -941,12 +939,7 @@ def collect(master: str | os.PathLike[str], files: Sequence[str | os.PathLike[st
     from .xlsxpatch import patch_cells
 
     patched = patch_cells(data, cells)
-    try:
-        unchanged = master.read_bytes() == data
-    except OSError as exc:
-        raise WorkbookError(f"Không đọc được tệp {master.name}: {exc.strerror or exc}.",
-                            str(master)) from exc
-    if not unchanged:
+    if read_bytes(master) != data:
         raise WorkbookError(f"Tệp {master.name} đã thay đổi trong lúc gộp (có người vừa lưu "
                             "tệp). Hãy chạy lại.", str(master))
     backup = atomic_write(master, patched, backups=wround.bloc.workbook.backups, force=force)

@@ -27,8 +27,8 @@ from pathlib import Path
 
 from thidua_xl.errors import WorkbookError
 
-__all__ = ["owner_file", "check_not_open", "inspect_workbook_file", "atomic_write",
-           "backup_files"]
+__all__ = ["owner_file", "check_not_open", "inspect_workbook_file", "read_bytes",
+           "atomic_write", "backup_files"]
 
 MiB = 1024 * 1024
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -93,6 +93,17 @@ def check_not_open(path: str | os.PathLike[str], force: bool = False) -> None:
 
 
 # --------------------------------------------------------------------------- input inspection
+
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of the file at ``path``.  Raises :class:`WorkbookError` ("Không đọc được tệp
+    <name>: <reason>.", ``where`` = the path) when it cannot be read."""
+    path = Path(path)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise WorkbookError(f"Không đọc được tệp {path.name}: {exc.strerror or exc}.",
+                            str(path)) from exc
+
 
 def _refuse(path: Path, message: str) -> WorkbookError:
     return WorkbookError(message, str(path))

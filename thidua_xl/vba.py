@@ -41,7 +41,7 @@ from lxml import etree
 
 from thidua_xl.cellref import column_letter
 from thidua_xl.errors import WorkbookError
-from thidua_xl.safefile import atomic_write, inspect_workbook_file
+from thidua_xl.safefile import atomic_write, inspect_workbook_file, read_bytes
 from thidua_xl.xlsxpatch import (parse_part, read_package, relationships, safe_parser,
                                  serialize_part, sheet_parts, workbook_part, write_package)
 from thidua_xl.text import ascii_fold, fold
@@ -664,10 +664,7 @@ def refresh_vba(path_in: Path, path_out: Path, *, unit_sheets: Sequence[str] | N
         raise WorkbookError(f"Sổ có macro phải lưu với đuôi .xlsm, không phải «{path_out.name}».",
                             str(path_out))
     inspect_workbook_file(path_in)
-    try:
-        data = path_in.read_bytes()
-    except OSError as exc:
-        raise WorkbookError(f"Không đọc được tệp ({exc.strerror or exc}).", where) from exc
+    data = read_bytes(path_in)
     infos, parts, comment = read_package(data, where)
     vba_part = _vba_part(parts, workbook_part(parts, where), where)
     if vba_part is not None:

@@ -206,7 +206,7 @@ def write_results(path: str | os.PathLike[str], result: ReviewResult, wround: Wo
     Excel or LibreOffice has the file open (owner/lock file; ``force`` overrides), when the
     file changed since it was read, or when a cell cannot be written.
     """
-    from ..safefile import atomic_write, check_not_open
+    from ..safefile import atomic_write, check_not_open, read_bytes
     from ..xlsxpatch import patch_cells
 
     path = Path(path)
@@ -214,13 +214,8 @@ def write_results(path: str | os.PathLike[str], result: ReviewResult, wround: Wo
         raise WorkbookError("Không ghi kết quả vào sổ vì sổ có lỗi cần sửa trước: "
                             f"{wround.blocking_summary()}", str(path))
     check_not_open(path, force)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise WorkbookError(f"Không đọc được tệp {path.name}: {exc.strerror or exc}.",
-                            str(path)) from exc
-    if original is not None and hashlib.sha256(data).digest() != \
-            hashlib.sha256(original).digest():
+    data = read_bytes(path)
+    if original is not None and data != original:
         raise WorkbookError(f"Tệp {path.name} đã thay đổi trong lúc tính (có người vừa lưu "
                             "tệp). Hãy chạy lại.", str(path))
     when = when or dt.datetime.now().replace(second=0, microsecond=0)
