@@ -12,8 +12,10 @@ from page 2.  Template tags are docxtpl's (Jinja2): ``{{ … }}``, ``{%p … %}`
 ``{%tr … %}`` row tags (each in a row of its own), ``{%tc … %}`` column tags.  The variables are
 documented in ``thidua_xl.reports.template_variables()``; titles pass names through the filter
 ``nobreak_tail`` (the last two words stay on one line).  Rows of ruled tables never split
-across pages and their header row repeats on every page.  While the nominee list is not final
-(``dossier.draft``), the Báo cáo, the Tờ trình and its Danh sách open with a "DỰ THẢO" line.
+across pages and their header row repeats on every page.  While the dossier is not final
+(``dossier.draft``), the Báo cáo, the Tờ trình and its Danh sách open with a "DỰ THẢO" line; so
+does the Biên bản while the review data it prints has errors (``dossier.data_errors``).
+Wording that depends on whether the conference voted uses ``dossier.voted``.
 """
 
 from __future__ import annotations
@@ -378,13 +380,15 @@ def document_title(doc, kind: str, summary_lines: list[str]) -> None:
     rule(doc, 3.5, 16.5, after=12)
 
 
-def draft_banner(doc, *, page_break: bool = False) -> None:
-    """"DỰ THẢO" and why (``dossier.draft_note``), right-aligned, while the nominee list is not
-    final; nothing otherwise.  ``page_break``: the banner opens a new page (Danh sách)."""
-    tag(doc, "{%p if dossier.draft %}")
+def draft_banner(doc, *, page_break: bool = False, when: str = "dossier.draft",
+                 note: str = "dossier.draft_note") -> None:
+    """"DỰ THẢO" and why (``note``), right-aligned, while ``when`` holds (by default: while
+    the dossier is not final); nothing otherwise.  ``page_break``: the banner opens a new page
+    (Danh sách)."""
+    tag(doc, f"{{%p if {when} %}}")
     p = para(doc, "DỰ THẢO", align=RIGHT, bold=True, size=14)
     p.paragraph_format.page_break_before = page_break
-    para(doc, "({{ dossier.draft_note }})", align=RIGHT, italic=True, size=12, after=6)
+    para(doc, f"({{{{ {note} }}}})", align=RIGHT, italic=True, size=12, after=6)
     tag(doc, "{%p endif %}")
 
 
@@ -441,7 +445,7 @@ def build_report():
               "{{ bloc.year }}, {{ leader.name }} là Trưởng khối{% if deputy.known %}, "
               "{{ deputy.name }} là Phó Trưởng khối{% endif %}. Các đơn vị thành viên đã đăng "
               "ký, ký kết giao ước thi đua, tự chấm điểm theo Bảng tiêu chí chấm điểm của "
-              "Khối; Khối đã chấm điểm{% if final %}, bình xét thi đua tại Hội nghị tổng kết "
+              "Khối; Khối đã chấm điểm{% if dossier.voted %}, bình xét thi đua tại Hội nghị tổng kết "
               "{{ conference.date_text }}{% elif dossier.no_quorum %} và tổ chức Hội nghị tổng "
               "kết {{ conference.date_text }}{% else %} thi đua, chờ hội nghị bình xét{% endif %}"
               ".", body)
@@ -472,7 +476,7 @@ def build_report():
               "định, nên không có đề nghị khen thưởng nào hợp lệ; Khối sẽ tổ chức lại việc "
               "bình xét.", body)
     tag(doc, "{%p else %}")
-    tag(doc, "{%p if final %}")
+    tag(doc, "{%p if dossier.voted %}")
     para(doc, "Tại Hội nghị tổng kết, các đơn vị thành viên đã bình xét, bỏ phiếu kín và "
               "{% if nominee_count %}thống nhất đề nghị {{ addressee }} khen thưởng "
               "{{ nominee_count_text }} tập thể:{% else %}không có tập thể nào được đề nghị "
@@ -489,14 +493,15 @@ def build_report():
     para(doc, "- {{ n.name }} ({{ n.total }} điểm, xếp hạng {{ n.rank_text }});", body)
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endfor %}")
+    tag(doc, "{%p for h in dossier.held %}")
+    para(doc, "Còn chỉ tiêu được giữ lại. {{ h }}", body, italic=True)
+    tag(doc, "{%p endfor %}")
     tag(doc, "{%p for t in ties %}")
     para(doc, "Còn bằng điểm chưa phân định. {{ t }}", body, italic=True)
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
     para(doc, "IV. TRƯỞNG KHỐI, PHÓ TRƯỞNG KHỐI NĂM {{ bloc.next_year }}", "Đề mục")
-    para(doc, "{% if final %}Hội nghị thống nhất suy tôn{% else %}Theo quy chế của Khối, dự "
-              "kiến{% endif %} {{ next_leader.name }} làm Trưởng khối và "
-              "{{ next_deputy.name }} làm Phó Trưởng khối năm {{ bloc.next_year }}.", body)
+    para(doc, "{{ succession.report }}", body)
     para(doc, "V. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM {{ bloc.next_year }}", "Đề mục")
     tag(doc, "{%p for d in directions %}")
     para(doc, "{{ loop.index }}. {{ d }}", body)
@@ -514,6 +519,8 @@ def build_report():
 @template("bien-ban-hoi-nghi.docx")
 def build_minutes():
     doc = new_document(title="Biên bản hội nghị tổng kết, bình xét thi đua")
+    # The minutes record the conference: a draft only while the figures they print are wrong.
+    draft_banner(doc, when="dossier.data_errors", note="dossier.data_note")
     issuer_header(doc, "{{ numbers.minutes }}", "{{ conference.place_date }}")
     document_title(doc, "BIÊN BẢN", [
         "Hội nghị tổng kết công tác thi đua, khen thưởng năm {{ bloc.year }}",
@@ -554,28 +561,36 @@ def build_minutes():
     para(doc, "Hội nghị chưa ghi nhận kết quả bỏ phiếu; danh sách dưới đây là dự kiến theo kết "
               "quả chấm điểm.", body)
     tag(doc, "{%p endif %}")
+    tag(doc, "{%p if dossier.data_errors %}")
+    para(doc, "Số liệu bình xét có lỗi, cần kiểm tra và sửa trước khi thông qua Biên bản:", body,
+         bold=True, keep_next=True)
+    tag(doc, "{%p for e in dossier.errors %}")
+    para(doc, "- {{ e }}", body)
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endif %}")
     para(doc, "3. Kết luận", "Đề mục")
     tag(doc, "{%p if dossier.no_quorum %}")
     para(doc, "Hội nghị không đủ số thành viên theo quy định ({{ dossier.quorum_text }}) nên "
               "không có đề nghị khen thưởng nào hợp lệ; Khối sẽ tổ chức lại việc bình xét.",
          body)
     tag(doc, "{%p elif nominee_count %}")
-    para(doc, "Hội nghị thống nhất {% if not final %}dự kiến {% endif %}đề nghị "
+    para(doc, "Hội nghị thống nhất {% if not dossier.voted %}dự kiến {% endif %}đề nghị "
               "{{ addressee }}:", body)
     tag(doc, "{%p for a in awards if a.count %}")
     para(doc, "- Tặng {{ a.name }} cho {{ a.count_text }} tập thể: {% for n in a.nominees %}"
               "{{ n.name }}{% if not loop.last %}, {% endif %}{% endfor %};", body)
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p else %}")
-    para(doc, "Không có tập thể nào được {% if not final %}dự kiến {% endif %}đề nghị khen "
-              "thưởng.", body)
+    para(doc, "Không có tập thể nào được {% if not dossier.voted %}dự kiến {% endif %}đề nghị "
+              "khen thưởng.", body)
     tag(doc, "{%p endif %}")
+    tag(doc, "{%p for h in dossier.held %}")
+    para(doc, "- {{ h }}", body)
+    tag(doc, "{%p endfor %}")
     tag(doc, "{%p for t in ties %}")
     para(doc, "- {{ t }}", body)
     tag(doc, "{%p endfor %}")
-    para(doc, "- {% if final %}Suy tôn{% else %}Theo quy chế của Khối, dự kiến{% endif %} "
-              "{{ next_leader.name }} làm Trưởng khối, {{ next_deputy.name }} làm Phó "
-              "Trưởng khối năm {{ bloc.next_year }}.", body)
+    para(doc, "- {{ succession.minutes }}", body)
     para(doc, "Hội nghị kết thúc vào hồi …… giờ …… phút cùng ngày. Biên bản đã được đọc lại và "
               "thông qua tại Hội nghị./.", body, keep_next=True)
     para(doc, "", size=6, after=6, keep_next=True)
@@ -614,7 +629,7 @@ def build_proposal():
               "nghị khen thưởng hợp lệ. Khối sẽ tổ chức lại việc bình xét và trình danh sách đề "
               "nghị khen thưởng sau.", body)
     tag(doc, "{%p else %}")
-    tag(doc, "{%p if final %}")
+    tag(doc, "{%p if dossier.voted %}")
     para(doc, "Căn cứ kết quả chấm điểm, bình xét thi đua năm {{ bloc.year }} tại Hội nghị tổng "
               "kết {{ bloc.name }} {{ conference.date_text }} (Biên bản kèm theo),", body)
     tag(doc, "{%p else %}")
@@ -624,21 +639,24 @@ def build_proposal():
     tag(doc, "{%p if nominee_count %}")
     para(doc, "{{ leader.name }} (Trưởng khối) kính đề nghị "
               "{{ addressee }} xem xét, khen thưởng {{ nominee_count_text }} tập thể có thành "
-              "tích xuất sắc trong phong trào thi đua năm {{ bloc.year }}{% if not final %} "
+              "tích xuất sắc trong phong trào thi đua năm {{ bloc.year }}{% if not dossier.voted %} "
               "(dự kiến, chờ hội nghị bỏ phiếu){% endif %}, gồm:", body)
     tag(doc, "{%p for a in awards if a.count %}")
     para(doc, "- {{ a.name }}: {{ a.count_text }} tập thể;", body)
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p else %}")
     para(doc, "{{ leader.name }} (Trưởng khối) kính báo cáo {{ addressee }}: năm "
-              "{{ bloc.year }}, Khối không có tập thể nào được {% if not final %}dự kiến "
+              "{{ bloc.year }}, Khối không có tập thể nào được {% if not dossier.voted %}dự kiến "
               "{% endif %}đề nghị khen thưởng.", body)
     tag(doc, "{%p endif %}")
+    tag(doc, "{%p for h in dossier.held %}")
+    para(doc, "- {{ h }}", body)
+    tag(doc, "{%p endfor %}")
     tag(doc, "{%p for t in ties %}")
     para(doc, "- {{ t }}", body)
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p if nominee_count %}")
-    para(doc, "(Có danh sách {% if not final %}dự kiến {% endif %}và báo cáo thành tích kèm "
+    para(doc, "(Có danh sách {% if not dossier.voted %}dự kiến {% endif %}và báo cáo thành tích kèm "
               "theo).", body, italic=True)
     tag(doc, "{%p endif %}")
     tag(doc, "{%p endif %}")
@@ -671,13 +689,13 @@ def build_proposal():
                bold=True)
     merged_row(t, 3, "{%tr for n in a.nominees %}")
     fill_row(t, 4, ["{{ loop.index }}", "{{ n.name }}", "{{ n.reason_line }}",
-                    "{% if final %}{{ n.votes_text }}/{{ conference.members }} phiếu"
+                    "{% if dossier.voted %}{{ n.votes_text }}/{{ conference.members }} phiếu"
                     "{% else %}Dự kiến{% endif %}"],
              [CENTER, LEFT, JUSTIFY, CENTER])
     merged_row(t, 5, "{%tr endfor %}")
     merged_row(t, 6, "{%tr endfor %}")
     para(doc, "", after=6)
-    para(doc, "Danh sách {% if not final %}dự kiến {% endif %}có {{ nominee_count_text }} tập "
+    para(doc, "Danh sách {% if not dossier.voted %}dự kiến {% endif %}có {{ nominee_count_text }} tập "
               "thể./.", "Nội dung", italic=True)
     tag(doc, "{%p endif %}")
     return doc

@@ -6,8 +6,9 @@ one Phiếu chấm điểm per unit, rendered from docxtpl templates in the form
 - :func:`write_dossier` renders them (and converts them to PDF with LibreOffice on request);
   it refuses to replace existing documents unless ``overwrite=True``
   (:class:`DossierExistsError`);
-- :func:`dossier_warnings` says, in Vietnamese sentences, why the nominee list is a draft
-  (no quorum, no ballot) or incomplete (unresolved ties);
+- :func:`dossier_warnings` says, in Vietnamese sentences, why the dossier is a draft (no
+  quorum, no ballot, vote counts / discipline marks / ballot figures in doubt, unresolved
+  ties) and what to do;
 - :func:`template_variables` documents the variables the templates may use;
 - :func:`build_context` is the pure ReviewResult → context step.
 """

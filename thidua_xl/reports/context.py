@@ -9,17 +9,18 @@ top-level key; keep it in sync (tests check it).
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from ..model import (BONUS, DEDUCTION, PROPOSED, STANDARD, STATUS_LABELS, Award, LineResult,
-                     ReviewResult, UnitResult)
+from ..model import (BONUS, DATA_ERRORS, DEDUCTION, NOT_ELIGIBLE, PROPOSED, STANDARD,
+                     STATUS_LABELS, UNRESOLVED_TIE, Award, LineResult, ReviewResult, UnitResult)
 from ..numbers import format_number, format_points, fraction_text
 from .format import (BLANK, clean_text, count_text, date_text, percent, place_date,
                      short_date, signed_points)
 from .settings import DocumentSettings, bloc_short_name, document_settings
-from .status import dossier_state, quorum_needed
+from .status import DossierState, dossier_state, flagged_vote_units, quorum_needed
 
 KIND_LABELS = {STANDARD: "Điểm chuẩn", BONUS: "Điểm thưởng", DEDUCTION: "Điểm trừ"}
 
@@ -58,7 +59,15 @@ _VARIABLES: dict[str, str] = {
     "deputy": "Phó Trưởng khối năm tổng kết: code, name (“……” nếu không có).",
     "next_leader": "Trưởng khối năm sau: code, name (“……” nếu chưa xác định), known (có/không).",
     "next_deputy": "Phó Trưởng khối năm sau: code, name, known.",
-    "leader_note": "Ghi chú về việc chọn Trưởng khối, Phó Trưởng khối (có thể rỗng).",
+    "leader_note": "Ghi chú về việc chọn Trưởng khối, Phó Trưởng khối, đơn vị ghi bằng tên "
+                   "(“Phó Trưởng khối Hội Nhà báo tỉnh không đủ điều kiện kế nhiệm”; có thể "
+                   "rỗng).",
+    "succession": "Câu về Trưởng khối, Phó Trưởng khối năm sau, đã kèm ghi chú (leader_note): "
+                  "minutes (Biên bản: “Suy tôn Hội A làm Trưởng khối, Hội B làm Phó Trưởng khối "
+                  "năm 2022.”), report (Báo cáo: “Hội nghị thống nhất suy tôn Hội A làm Trưởng "
+                  "khối và Hội B làm Phó Trưởng khối năm 2022.”); khi chưa xác định được Trưởng "
+                  "khối: “Chưa xác định được Trưởng khối năm 2022: …. Hội nghị cần lựa chọn …”; "
+                  "known (đã xác định được Trưởng khối).",
     "conference": "Hội nghị bình xét: recorded (có dữ liệu hội nghị), date_text, place_date (dòng "
                   "địa danh, ngày hội nghị), short_date, "
                   "place, chair (chủ trì), secretary (thư ký), members / members_text (số thành "
@@ -80,7 +89,9 @@ _VARIABLES: dict[str, str] = {
     "sections": "Các mục của bảng tiêu chí: code, title, kind, kind_label, max_points.",
     "standard_sections": "Các mục điểm chuẩn (cột điểm từng mục trong bảng tổng hợp).",
     "grades": "Các mức xếp loại: code, name, min_total, count, count_text (số đơn vị đạt).",
-    "awards": "Các hình thức khen thưởng: key, roman (số La Mã theo thứ tự), name, name_upper, "
+    "awards": "Các hình thức khen thưởng: key, roman (số La Mã của danh sách: I, II … theo thứ "
+              "tự, chỉ đánh cho hình thức có tập thể được đề nghị; rỗng nếu không có), name, "
+              "name_upper, "
               "short_name, quota_text (chỉ tiêu), count, "
               "count_text (“02”), reason_line (câu thành tích), nominees (stt, code, name, total, "
               "rank_text, votes_text, votes_percent, reason_line).",
@@ -93,15 +104,28 @@ _VARIABLES: dict[str, str] = {
     "ballots": "Kết quả bỏ phiếu từng đơn vị có tên trên phiếu: stt, code, name, award_name, "
                "award_short_name, votes_text, percent (tỉ lệ trên tổng số thành viên), "
                "needed_text (số phiếu phải vượt), passed, valid (hội nghị đủ số thành viên), "
-               "nominated (được đề nghị), result (“Đạt”/“Không đạt”; “Không có giá trị” khi "
-               "hội nghị không đủ số thành viên).",
-    "final": "True khi danh sách đề nghị là chính thức (đã bỏ phiếu và hội nghị đủ số thành "
-             "viên); False khi là DỰ THẢO.",
-    "dossier": "Tình trạng hồ sơ: final (như final), draft (DỰ THẢO), draft_note (lý do, “dự "
-               "kiến, chờ hội nghị bỏ phiếu” hoặc “hội nghị không đủ số thành viên, chưa có đề "
-               "nghị khen thưởng hợp lệ”; rỗng khi chính thức), no_ballot (chưa ghi kết quả bỏ "
-               "phiếu), no_quorum (hội nghị không đủ số thành viên), quorum_text (“có mặt 08/15 "
-               "đơn vị thành viên, tối thiểu cần 10 đơn vị theo tỉ lệ 2/3 số thành viên”).",
+               "flagged (số phiếu có lỗi), nominated (được đề nghị), result (“Đạt”, “Đạt "
+               "(ngoài chỉ tiêu)”, “Đạt (bằng điểm, chưa phân định)”, “Đạt (đã đề nghị Cờ thi "
+               "đua)”, “Đạt (không đủ điều kiện)”, “Đạt (dữ liệu có lỗi)”, “Không đạt”; “Có "
+               "lỗi” khi số phiếu có lỗi, khi đó percent để trống; “Không có giá trị” khi hội "
+               "nghị không đủ số thành viên).",
+    "final": "True khi hồ sơ là chính thức: đã bỏ phiếu, hội nghị đủ số thành viên, dữ liệu "
+             "bình xét không có lỗi và không còn chỉ tiêu bằng điểm chưa phân định; False khi "
+             "là DỰ THẢO.",
+    "dossier": "Tình trạng hồ sơ: final (như final), draft (DỰ THẢO), voted (đã bỏ phiếu và "
+               "hội nghị đủ số thành viên: danh sách là kết quả bình xét, không phải dự kiến), "
+               "draft_note (lý do DỰ THẢO, các lý do cách nhau bằng “; ”: “dự kiến, chờ hội "
+               "nghị bỏ phiếu”, “hội nghị không đủ số thành viên, chưa có đề nghị khen thưởng "
+               "hợp lệ”, “số phiếu của Hội A có lỗi, chỗ trong chỉ tiêu Cờ thi đua được giữ lại "
+               "đến khi sửa”, “chỉ tiêu Bằng khen còn bằng điểm chưa phân định, chờ Khối quyết "
+               "định” …; rỗng khi chính thức), no_ballot (chưa ghi kết quả bỏ phiếu), "
+               "no_quorum (hội nghị không đủ số thành viên), quorum_text (“có mặt 08/15 đơn vị "
+               "thành viên, tối thiểu cần 10 đơn vị theo tỉ lệ 2/3 số thành viên”), "
+               "data_errors (dữ liệu bình xét có lỗi: số phiếu, dấu kỷ luật, số liệu hội nghị; "
+               "Biên bản cũng là DỰ THẢO), data_note (phần lý do về lỗi dữ liệu), errors (các "
+               "lỗi đó, mỗi lỗi một dòng có vị trí ô), held (mỗi hình thức có chỗ được giữ lại "
+               "một câu: “Chỉ tiêu Cờ thi đua: số phiếu của Hội A có lỗi; 01 chỉ tiêu được giữ "
+               "lại đến khi sửa.”).",
     "ties": "Các trường hợp bằng điểm chưa phân định, mỗi trường hợp một câu: “Chỉ tiêu Bằng "
             "khen: Hội A và Hội B bằng điểm trên mọi tiêu chí phân định; còn 01 chỉ tiêu chờ Khối "
             "quyết định.”",
@@ -149,7 +173,9 @@ def build_context(result: ReviewResult, settings: DocumentSettings | None = None
         award_list.append({
             "key": award.key, "name": clean_text(award.name),
             "name_upper": clean_text(award.name).upper(),
-            "short_name": clean_text(award.short_name), "roman": _roman(len(award_list) + 1),
+            "short_name": clean_text(award.short_name),
+            # Danh sách numbers only the lists that have someone on them: I, II … in order.
+            "roman": _roman(sum(1 for a in award_list if a["count"]) + 1) if codes else "",
             "quota": result.quotas.get(award.key, 0),
             "quota_text": count_text(result.quotas.get(award.key, 0)),
             "count": len(codes), "count_text": count_text(len(codes)),
@@ -186,7 +212,8 @@ def build_context(result: ReviewResult, settings: DocumentSettings | None = None
         "deputy": _named(bloc.deputy, names),
         "next_leader": _named(result.next_leader, names),
         "next_deputy": _named(result.next_deputy, names),
-        "leader_note": clean_text(result.leader_note),
+        "leader_note": leader_note_text(result),
+        "succession": succession_sentences(result, state),
         "conference": _conference(result, settings.place),
         "units": units,
         "sections": [{"code": s.code, "title": clean_text(s.title), "kind": s.kind,
@@ -199,11 +226,14 @@ def build_context(result: ReviewResult, settings: DocumentSettings | None = None
         "nominees": nominees,
         "nominee_count_text": count_text(len(nominees)),
         "nominee_count": len(nominees),
-        "ballots": _ballots(result, awards, names),
+        "ballots": _ballots(result, names),
         "final": state.final,
-        "dossier": {"final": state.final, "draft": not state.final,
+        "dossier": {"final": state.final, "draft": not state.final, "voted": state.voted,
                     "draft_note": state.draft_note, "no_ballot": state.no_ballot,
-                    "no_quorum": state.no_quorum, "quorum_text": state.quorum_text},
+                    "no_quorum": state.no_quorum, "quorum_text": state.quorum_text,
+                    "data_errors": bool(state.data_errors), "data_note": state.data_note,
+                    "errors": [clean_text(str(e)) for e in state.data_errors],
+                    "held": list(state.held_lines)},
         "ties": list(state.ties),
     }
 
@@ -343,26 +373,94 @@ def _conference(result: ReviewResult, place: str) -> dict[str, Any]:
     }
 
 
-def _ballots(result: ReviewResult, awards: dict[str, Award], names) -> list[dict[str, Any]]:
+def _ballots(result: ReviewResult, names: dict[str, str]) -> list[dict[str, Any]]:
     rows = []
     members = result.members
     valid = result.quorum_ok is not False      # without quorum no ballot counts (rules.md §8)
+    flagged = flagged_vote_units(result)
     for award in result.bloc.awards:
         limit = Fraction(members) * award.vote_threshold
         for u in result.ranked():
             votes = u.votes.get(award.key)
             if votes is None:
                 continue
-            passed = votes > limit
+            doubt = u.code in flagged
+            passed = votes > limit and not doubt
             rows.append({"stt": len(rows) + 1, "code": u.code, "name": names[u.code],
                          "award_name": clean_text(award.name),
                          "award_short_name": clean_text(award.short_name),
-                         "votes_text": count_text(votes), "percent": percent(votes, members),
+                         "votes_text": count_text(votes),
+                         # A share of the members above 100 % is impossible: never printed.
+                         "percent": "" if doubt or votes > members else percent(votes, members),
                          "needed_text": _fraction_points(limit), "passed": passed,
-                         "valid": valid, "nominated": u.award == award.key,
-                         "result": ("Không có giá trị" if not valid
-                                    else "Đạt" if passed else "Không đạt")})
+                         "valid": valid, "flagged": doubt, "nominated": u.award == award.key,
+                         "result": ("Không có giá trị" if not valid else "Có lỗi" if doubt
+                                    else _ballot_outcome(result, u, award, votes > limit))})
     return rows
+
+
+def _ballot_outcome(result: ReviewResult, u: UnitResult, award: Award, passed: bool) -> str:
+    """"Đạt" for a unit nominated for ``award``; for one that passed the vote but is not on
+    the list, why not (outside the quota, an unresolved tie, another award …)."""
+    if not passed:
+        return "Không đạt"
+    if u.award == award.key:
+        return "Đạt"
+    if u.award is not None:
+        return f"Đạt (đã đề nghị {clean_text(result.bloc.award(u.award).short_name)})"
+    if u.status == DATA_ERRORS:
+        return "Đạt (dữ liệu có lỗi)"
+    if u.status == NOT_ELIGIBLE:
+        return "Đạt (không đủ điều kiện)"
+    if u.status == UNRESOLVED_TIE and any(t.award == award.key and u.code in t.units
+                                          for t in result.ties):
+        return "Đạt (bằng điểm, chưa phân định)"
+    return "Đạt (ngoài chỉ tiêu)"
+
+
+def leader_note_text(result: ReviewResult) -> str:
+    """The engine's note on next year's leader and deputy with unit codes replaced by the
+    units' names (``Phó Trưởng khối HNB …`` → ``Phó Trưởng khối Hội Nhà báo tỉnh …``)."""
+    note = clean_text(result.leader_note)
+    names = {u.code: clean_text(u.name) for u in result.bloc.units}
+    if not note or not names:
+        return note
+    codes = sorted(names, key=len, reverse=True)            # longest first: HNB before HN
+    pattern = re.compile(r"(?<![\w“])(" + "|".join(map(re.escape, codes)) + r")(?![\w”])")
+    return pattern.sub(lambda m: names[m.group(1)], note)
+
+
+def succession_sentences(result: ReviewResult, state: DossierState) -> dict[str, Any]:
+    """Next year's leader and deputy as the Biên bản (``minutes``) and the Báo cáo
+    (``report``) word them, with :func:`leader_note_text` in brackets; when no leader could
+    be determined, a sentence saying so and that the conference must choose one."""
+    names = {u.code: clean_text(u.name) for u in result.bloc.units}
+    year = result.bloc.year + 1
+    note = leader_note_text(result)
+    leader = names.get(result.next_leader, result.next_leader) if result.next_leader else None
+    deputy = names.get(result.next_deputy, result.next_deputy) if result.next_deputy else None
+    out: dict[str, Any] = {"known": leader is not None}
+    for key, verb, joiner in (("minutes", "Suy tôn", ", "),
+                              ("report", "Hội nghị thống nhất suy tôn", " và ")):
+        if not state.voted:
+            verb = "Theo quy chế của Khối, dự kiến"
+        if leader:
+            text = f"{verb} {leader} làm Trưởng khối"
+            if deputy:
+                text += f"{joiner}{deputy} làm Phó Trưởng khối"
+            text += f" năm {year}" + (f" ({note})" if note else "") + "."
+            if not deputy:
+                text += (f" Chưa xác định được Phó Trưởng khối năm {year}; Hội nghị cần lựa "
+                         "chọn Phó Trưởng khối theo quy chế của Khối.")
+        else:
+            why = note or "không có đơn vị thành viên nào đủ điều kiện"
+            roles = "Trưởng khối" if deputy else "Trưởng khối, Phó Trưởng khối"
+            text = (f"Chưa xác định được Trưởng khối năm {year}: {why}. Hội nghị cần lựa chọn "
+                    f"{roles} năm {year} theo quy chế của Khối.")
+            if deputy:
+                text += f" {verb} {deputy} làm Phó Trưởng khối năm {year}."
+        out[key] = text
+    return out
 
 
 def _fraction_points(value: Fraction) -> str:

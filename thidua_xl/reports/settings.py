@@ -53,25 +53,40 @@ LEGAL_BASES_2003 = (
     PROVINCE_REGULATION,
 )
 
-#: Legal bases of documents dated from :data:`LAW_2022_IN_FORCE`: the 2022 Law, Nghị định
-#: 98/2023 and Thông tư 01/2024 (domain.md §4.1, [S34], [S36], [S40]).
-LEGAL_BASES_2022 = (
+#: Legal bases of documents dated from :data:`LAW_2022_IN_FORCE` until the day before
+#: :data:`CIRCULAR_01_2024_ISSUED`: the 2022 Law and Nghị định 98/2023 (domain.md §4.1,
+#: [S34], [S36]); Thông tư 01/2024 did not exist yet.
+LEGAL_BASES_2022_EARLY = (
     "Luật Thi đua, khen thưởng ngày 15 tháng 6 năm 2022",
     "Nghị định số 98/2023/NĐ-CP ngày 31 tháng 12 năm 2023 của Chính phủ quy định chi tiết thi "
     "hành một số điều của Luật Thi đua, khen thưởng",
-    "Thông tư số 01/2024/TT-BNV của Bộ Nội vụ quy định biện pháp thi hành Luật Thi đua, "
-    "khen thưởng",
+    PROVINCE_REGULATION,
+)
+
+#: Legal bases of documents dated from :data:`CIRCULAR_01_2024_ISSUED`: the above and Thông
+#: tư 01/2024/TT-BNV (24/02/2024, domain.md §4.1 [S40]).
+LEGAL_BASES_2022 = LEGAL_BASES_2022_EARLY[:2] + (
+    "Thông tư số 01/2024/TT-BNV ngày 24 tháng 02 năm 2024 của Bộ Nội vụ quy định biện pháp "
+    "thi hành Luật Thi đua, khen thưởng",
     PROVINCE_REGULATION,
 )
 
 #: The day the 2022 Law (06/2022/QH15) came into force (domain.md §4.1).
 LAW_2022_IN_FORCE = dt.date(2024, 1, 1)
 
+#: The day Thông tư 01/2024/TT-BNV was issued (domain.md §4.1: "(24/02/2024)"); a document
+#: dated earlier cannot cite it.
+CIRCULAR_01_2024_ISSUED = dt.date(2024, 2, 24)
+
 
 def default_legal_bases(date: dt.date) -> tuple[str, ...]:
-    """The legal bases in force on ``date`` (the documents' date): :data:`LEGAL_BASES_2003`
-    before 01/01/2024, :data:`LEGAL_BASES_2022` from then on (placeholders not filled)."""
-    return LEGAL_BASES_2022 if date >= LAW_2022_IN_FORCE else LEGAL_BASES_2003
+    """The legal bases in force on ``date`` (the documents' date), placeholders not filled:
+    :data:`LEGAL_BASES_2003` before 01/01/2024; :data:`LEGAL_BASES_2022_EARLY` (2022 Law,
+    Nghị định 98/2023) from 01/01/2024 to 23/02/2024; :data:`LEGAL_BASES_2022` (also Thông
+    tư 01/2024/TT-BNV) from 24/02/2024."""
+    if date < LAW_2022_IN_FORCE:
+        return LEGAL_BASES_2003
+    return LEGAL_BASES_2022_EARLY if date < CIRCULAR_01_2024_ISSUED else LEGAL_BASES_2022
 
 
 #: Next year's directions (Báo cáo tổng kết, part IV): generic paragraphs to edit.
