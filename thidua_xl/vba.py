@@ -45,6 +45,7 @@ from thidua_xl.safefile import atomic_write, inspect_workbook_file, read_bytes
 from thidua_xl.xlsxpatch import (parse_part, read_package, relationships, safe_parser,
                                  serialize_part, sheet_parts, workbook_part, write_package)
 from thidua_xl.text import ascii_fold, fold
+from thidua_xl.workbook import layout as L
 
 __all__ = [
     "BUTTON_GAP_PX", "BUTTON_HEIGHT_PX", "CONF_SHEET", "MODULE_NAME", "Macro", "SUMMARY_MACROS",
@@ -83,9 +84,9 @@ MODULE_NAME = "ThiDua"
 WORKBOOK_CODE_NAME = "ThisWorkbook"
 #: The sheet xlwings reads its settings from; this exact name is what activates it.
 CONF_SHEET = "xlwings.conf"
-SUMMARY_SHEET = "Tổng hợp"
+SUMMARY_SHEET = L.SUMMARY
 #: Titles that, all in one row, mark a unit sheet (bloc-format.md, "Workbook layout").
-UNIT_HEADERS: tuple[str, ...] = ("Mã", "Tiêu chí", "Điểm tối đa", "Tự chấm")
+UNIT_HEADERS: tuple[str, ...] = (L.COL_CODE, L.COL_TEXT, L.COL_MAX, L.COL_SELF)
 
 #: Button geometry, in pixels (XlsxWriter's unit); pyOpenVBA takes points (px × 0.75).
 BUTTON_HEIGHT_PX = 30
