@@ -140,8 +140,8 @@ def test_run_many_reports_each_workbook_and_a_bad_one_stops_nothing(folder: Path
                                           "U3": (100, 2, "HTXSNV")}
     rows = summary_rows(folder / "b-khoi-loi.xlsx")
     assert {c: (r[L.SUM_COL_TOTAL], r[L.SUM_COL_RANK]) for c, r in rows.items()} == {
-        # U3's total is the live formula: its cached value counts the text "chín" as 0.
-        "U1": (105, 1), "U2": (95, 2), "U3": (70, None)}
+        # U3's text score "chín" is a data error: no total, as no rank.
+        "U1": (105, 1), "U2": (95, 2), "U3": (None, None)}
     # The broken file is left as it was, without a backup beside it.
     assert (folder / "c-hong.xlsx").read_bytes() == truncated
     assert not list(folder.glob("c-hong.backup-*"))

@@ -109,8 +109,8 @@ def _dv_for(ws, coord: str):
 
 @pytest.fixture(scope="module")
 def ref_built(tmp_path_factory):
-    """The reference bloc with its data: built without result (live formulas in Tổng hợp)
-    and with the engine's result."""
+    """The reference bloc with its data: built without result (the engine's totals as values
+    in Tổng hợp, no rank) and with the engine's result."""
     from conftest import reference_folder
     from thidua_xl.resources import reference_files
 
@@ -200,7 +200,10 @@ def test_header_titles_exactly_as_bloc_format(ref_built):
                                "Minh chứng"])
         assert [c.value for c in ws[row]] == ["Mã", "Tiêu chí", "Điểm tối đa", "Tự chấm",
                                               "Khối chấm", "Điểm chính thức", "Minh chứng",
-                                              "Bắt buộc"]
+                                              "Bắt buộc", "Tự chấm (số)"]
+        # The helper column (self scores read as numbers) is hidden; it is not printed
+        # (print areas end at H, tested below).
+        assert ws.column_dimensions["I"].hidden
         # One row per criterion, keyed by its code in Mã (section rows between groups).
         rows = _unit_rows(ws)
         assert [k for k in rows if k in {c.code for c in data.bloc.criteria}] == \
@@ -305,14 +308,16 @@ def test_print_setup(ref_built):
         for name in wb.sheetnames:
             ws = wb[name]
             assert ws.page_setup.paperSize == 9, name                  # A4
+            if name == "Tổng hợp":     # a fixed scale (below), so a manual break holds
+                continue
             assert ws.sheet_properties.pageSetUpPr.fitToPage is True, name
             assert ws.page_setup.fitToWidth in (None, 1), name       # one page wide
             if name != "Nhật ký gộp":  # the log grows below its header: no fixed print area
                 assert ws.print_area, name
         # Every sheet but the summary and the log fits one page (the guide, the conference,
         # each unit sheet, the criteria and the configuration of the reference bloc).
-        assert {name: _pages_tall(wb[name]) for name in wb.sheetnames} == {
-            **{name: 1 for name in wb.sheetnames}, "Tổng hợp": 0, "Nhật ký gộp": 0}
+        assert {name: _pages_tall(wb[name]) for name in wb.sheetnames if name != "Tổng hợp"} \
+            == {**{name: 1 for name in wb.sheetnames if name != "Tổng hợp"}, "Nhật ký gộp": 0}
         for unit in data.bloc.units:
             ws = wb[unit.code]
             header = _header_row(ws, L.UNIT_REQUIRED_COLUMNS)
@@ -321,17 +326,19 @@ def test_print_setup(ref_built):
             # The print area ends exactly at the result block's last row, Lý do.
             last = _label_cell(ws, "Lý do").row
             assert ws.print_area == f"'{unit.code}'!$A$1:$H${last}"
+        # Tổng hợp: the table on the first page, the chart alone on the next (a break right
+        # above it, one blank row below the table); no header repeated over the chart.
         summary = wb["Tổng hợp"]
         header = _header_row(summary, L.SUMMARY_REQUIRED_COLUMNS)
-        assert summary.print_title_rows == f"${header}:${header}"
-    # With results the table fills the first page: the chart starts the next one.
-    summary = openpyxl.load_workbook(with_result)["Tổng hợp"]
-    chart_row = _chart_anchor_row(with_result)
-    assert chart_row == header + 15 + 1                      # one blank row below the table
-    assert [b.id for b in summary.row_breaks.brk] == [chart_row]   # break right above it
-    # Without results (rows kept tall for the reasons to come) the table runs onto the next
-    # page and the chart follows it there: no break.
-    assert not openpyxl.load_workbook(plain)["Tổng hợp"].row_breaks.brk
+        assert not summary.sheet_properties.pageSetUpPr.fitToPage
+        assert summary.print_title_rows is None
+        chart_row = _chart_anchor_row(path)
+        assert chart_row == header + 15 + 1
+        assert [b.id for b in summary.row_breaks.brk] == [chart_row]
+    # With results the table fits the page width (59 %); without, its rows are kept tall
+    # for the reasons to come and it is shrunk further to stay on its page.
+    assert openpyxl.load_workbook(with_result)["Tổng hợp"].page_setup.scale == 59
+    assert openpyxl.load_workbook(plain)["Tổng hợp"].page_setup.scale == 51
 
 
 def test_reason_rows_fit_their_text(ref_built):
@@ -454,9 +461,19 @@ def test_data_fills_the_input_cells_exactly(ref_built):
     assert ws[f"E{rows['I.2']}"].value == 18.5
     assert ws[f"G{rows['I.2']}"].value == "Báo cáo tổng kết năm 2021 của Hội"
     assert ws[f"E{rows['I.1']}"].value is None
-    assert ws[f"F{rows['I.2']}"].value == \
-        f'=IF(AND(D{rows["I.2"]}="",E{rows["I.2"]}=""),"",IF(E{rows["I.2"]}="",' \
-        f'D{rows["I.2"]},E{rows["I.2"]}))'
+    n = rows["I.2"]
+
+    def number(ref):    # the score read as the engine reads it, whatever Excel's locale
+        return (f'IF(ISNUMBER({ref}),{ref},IFERROR(_xlfn.NUMBERVALUE(SUBSTITUTE(TRIM({ref}),'
+                f'",","."),".",","),0))')
+
+    assert ws[f"F{n}"].value == (f'=IF(AND(TRIM(D{n})="",TRIM(E{n})=""),"",'
+                                 f'IF(TRIM(E{n})="",{number(f"D{n}")},{number(f"E{n}")}))')
+    assert ws[f"I{n}"].value == f"={number(f'D{n}')}"
+    lines = [rows[c.code] for c in data.bloc.criteria_of("I")]
+    first, last = min(lines), max(lines)
+    assert ws[f"D{rows['I']}"].value == f"=SUM(I{first}:I{last})"   # self subtotal: helper
+    assert ws[f"F{rows['I']}"].value == f"=SUM(F{first}:F{last})"
     entries = {(e.unit, e.criterion): e for e in data.scores}
     for code in ("HNCT", "HNKT"):
         sheet = wb[code]
@@ -495,15 +512,22 @@ def test_cached_totals_equal_the_engine(ref_built):
                 assert _num(ws[f"F{rows[section]}"].value) == value, (unit.code, section)
             for line in unit.lines:
                 assert _num(ws[f"F{rows[line.criterion]}"].value) == line.official
-    summary = openpyxl.load_workbook(plain, data_only=True)["Tổng hợp"]
+            for line in unit.lines:          # the hidden helper: self scores as numbers
+                assert _num(ws[f"I{rows[line.criterion]}"].value) == (line.self_score or 0)
+
+
+def test_summary_totals_are_values_built_without_a_result(ref_built):
+    """Tổng hợp is the result sheet: Tự chấm and Tổng điểm are the engine's totals written
+    as values, not formulas linking to the unit sheets."""
+    _, result, plain, _ = ref_built
+    summary = openpyxl.load_workbook(plain)["Tổng hợp"]
     header = _header_row(summary, L.SUMMARY_REQUIRED_COLUMNS)
     for i, unit in enumerate(result.units, start=header + 1):
         assert summary[f"A{i}"].value == unit.code
+        assert summary[f"C{i}"].data_type == "n" and summary[f"D{i}"].data_type == "n"
         assert _num(summary[f"C{i}"].value) == unit.self_total
         assert _num(summary[f"D{i}"].value) == unit.total
-    formulas = openpyxl.load_workbook(plain)["Tổng hợp"]
-    total_row = _label_cell(openpyxl.load_workbook(plain)["HNCT"], "Tổng điểm").row
-    assert formulas[f"D{header + 1}"].value == f"='HNCT'!$C${total_row}"
+        assert summary[f"E{i}"].value is None                 # no rank until `thidua run`
 
 
 def test_result_fills_summary_and_unit_result_blocks(ref_built, expected):
@@ -604,6 +628,38 @@ def test_libreoffice_recalculation_with_caps_and_quarter_steps(tmp_path):
     _assert_recalculated_totals(out, review(data), tmp_path)
 
 
+def test_libreoffice_reads_scores_typed_as_text_as_the_engine(tmp_path):
+    """Scores typed as text after the build — "24,5" (decimal comma) as a self score, " 9.5 "
+    (point, spaces) as an assessed score — count as those numbers in the unit sheet's
+    formulas once LibreOffice recalculates, exactly as the engine reads them."""
+    from blocs import entries, tiny_bloc
+    from thidua_xl.workbook.read import read_round
+    from thidua_xl.workbook.sources import CalamineSource
+    from thidua_xl.xlsxpatch import patch_cells
+
+    bloc = tiny_bloc(3)
+    built = build_workbook(RoundInput(bloc=bloc, scores=tuple(entries(bloc, {"U1": {}}))),
+                           tmp_path / "so.xlsx")
+    rows = _unit_rows(openpyxl.load_workbook(built)["U1"])
+    book = tmp_path / "go-chu.xlsx"
+    book.write_bytes(patch_cells(built.read_bytes(), {"U1": {f"D{rows['I.1']}": "24,5",
+                                                             f"E{rows['II.2']}": " 9.5 "}}))
+    typed = openpyxl.load_workbook(book)["U1"]
+    assert (typed[f"D{rows['I.1']}"].data_type, typed[f"E{rows['II.2']}"].data_type) == ("s", "s")
+
+    unit = review(read_round(CalamineSource(book)).round_input).unit("U1")
+    # I.1 24.5 + I.2 30 + II.1 20 + II.2 9.5 (assessed); self: 24.5 + 30 + 20 + 20.
+    assert (unit.total, unit.self_total) == (Decimal("84"), Decimal("94.5"))
+
+    office.require_soffice()
+    ws = openpyxl.load_workbook(office.recalc_xlsx(book, tmp_path / "lo"), data_only=True)["U1"]
+    assert _num(_label_value(ws, "Tổng điểm")) == unit.total
+    assert _num(_label_value(ws, "Tổng điểm tự chấm")) == unit.self_total
+    assert _num(ws[f"F{rows['I.1']}"].value) == Decimal("24.5")
+    assert _num(ws[f"F{rows['II.2']}"].value) == Decimal("9.5")
+    assert _num(ws[f"D{rows['I']}"].value) == Decimal("54.5")        # self subtotal of I
+
+
 def _pdf_pages(path: Path, outdir: Path) -> list[str]:
     """Text of each page of the workbook printed by LibreOffice, whitespace collapsed."""
     pdf = office.convert(path, "pdf", outdir)
@@ -614,23 +670,34 @@ def _pdf_pages(path: Path, outdir: Path) -> list[str]:
     return [" ".join(p.split()) for p in pages]
 
 
+def _assert_summary_pages(table: str, chart: str, result) -> None:
+    """`Tổng hợp` printed on two pages: every row of the table on the first, the chart alone
+    on the second (no repeated header, no row)."""
+    for unit in result.units:
+        row = f"{unit.code} {unit.name.split()[0]}"      # code, then the name's first word
+        assert row in table, unit.code
+        assert row not in chart, unit.code
+    assert chart.startswith("Tổng điểm thi đua năm 2021"), chart[:80]
+    assert "Mã đơn vị" not in chart and "Lý do" not in chart
+
+
 def _assert_reference_print(pages: list[str], result) -> None:
-    """The reference workbook printed: guide 1 page, Tổng hợp 2 (the table, then the chart
-    with what of the table did not fit), Bình xét 1, each of the 15 unit sheets 1, Tiêu chí
-    1, Cấu hình 1, Nhật ký gộp 1."""
+    """The reference workbook printed: guide 1 page, Tổng hợp 2 (the whole table, then the
+    chart alone), Bình xét 1, each of the 15 unit sheets 1, Tiêu chí 1, Cấu hình 1, Nhật ký
+    gộp 1."""
     assert len(pages) == 1 + 2 + 1 + 15 + 1 + 1 + 1
     assert pages[0].startswith("HƯỚNG DẪN SỬ DỤNG SỔ CHẤM ĐIỂM")
     assert pages[0].split(" Trang ")[0].endswith("phần mềm dựa vào chúng để đọc sổ.")
     assert pages[1].startswith("TỔNG HỢP KẾT QUẢ CHẤM ĐIỂM")
-    assert pages[2].startswith("Mã đơn vị Tên đơn vị") and "Tổng điểm thi đua năm 2021" in pages[2]
+    _assert_summary_pages(pages[1], pages[2], result)
     assert pages[3].startswith("HỘI NGHỊ TỔNG KẾT")
     for page, unit in zip(pages[4:19], result.units):
         assert page.startswith("BẢNG TỰ CHẤM ĐIỂM THI ĐUA NĂM 2021"), unit.code
         assert f"Mã đơn vị: {unit.code}" in page, unit.code
         # The whole sheet is on its page, down to the reason, whole.
         assert "Tổng điểm tự chấm" in page and unit.reason in page, unit.code
-    for unit in result.units:        # every reason whole on the summary pages
-        assert unit.reason in f"{pages[1]} {pages[2]}", unit.code
+    for unit in result.units:        # every reason whole on the table's page
+        assert unit.reason in pages[1], unit.code
     assert pages[19].startswith("BẢNG TIÊU CHÍ CHẤM ĐIỂM")
     assert pages[20].startswith("CẤU HÌNH KHỐI THI ĐUA")
     assert pages[21].startswith("Thời gian Tệp")
@@ -641,10 +708,19 @@ def test_libreoffice_prints_each_unit_sheet_on_one_page(ref_built, tmp_path):
     _, result, _, with_result = ref_built
     pages = _pdf_pages(with_result, tmp_path / "pdf")
     _assert_reference_print(pages, result)
-    # The table fits its page; the chart has the next one to itself.
-    assert all(unit.reason in pages[1] for unit in result.units)
-    assert "Tổng điểm thi đua năm 2021" in pages[2]
     assert not [u.code for u in result.units if u.reason[:20] in pages[2]]
+
+
+@pytest.mark.needs_office
+def test_libreoffice_prints_the_summary_table_on_one_page_built_without_a_result(ref_built,
+                                                                                tmp_path):
+    # Rows kept 3 lines high for the reasons to come: the 15-row table is shrunk onto its
+    # page instead of leaving 2 rows to the chart's page.
+    _, result, plain, _ = ref_built
+    pages = _pdf_pages(plain, tmp_path / "pdf")
+    assert len(pages) == 1 + 2 + 1 + 15 + 1 + 1 + 1
+    assert pages[1].startswith("TỔNG HỢP KẾT QUẢ CHẤM ĐIỂM")
+    _assert_summary_pages(pages[1], pages[2], result)
 
 
 @pytest.mark.needs_office

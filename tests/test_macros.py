@@ -72,7 +72,7 @@ def round_input():
 @pytest.fixture(scope="module")
 def fresh_file(tmp_path_factory, round_input) -> Path:
     """The reference workbook as `thidua new` makes it: inputs filled, no results yet
-    (`Tổng hợp`'s Tự chấm/Tổng điểm are live formulas)."""
+    (`Tổng hợp`'s Tự chấm/Tổng điểm hold the engine's totals as values)."""
     return build_workbook(round_input, tmp_path_factory.mktemp("fresh") / "thidua.xlsm")
 
 
@@ -284,29 +284,28 @@ def test_nominate_writes_expected_results(xw, monkeypatch, stale_file, expected,
         "Tổng hợp!C3:C11", "Tổng hợp!C14:J28"]
 
 
-def test_nominate_on_a_new_workbook_keeps_its_formulas(xw, monkeypatch, fresh_file, expected,
-                                                       round_input):
+def test_nominate_on_a_new_workbook_writes_its_totals(xw, monkeypatch, fresh_file, expected,
+                                                      round_input):
     bloc = round_input.bloc
     status, after, before, _ = run_macro(xw, monkeypatch, fresh_file, "nominate")
 
     assert status == "Đã tính lúc 30/11/2026 14:05 — 15 đơn vị, 0 lỗi"
     ws = after[L.SUMMARY]
     header, cols = _summary_header(ws)
-    total_col = cols[L.SUM_COL_TOTAL]
     for unit in expected["units"]:
         row = _row_of(ws, unit["code"])
-        # Tự chấm / Tổng điểm link to the unit sheet: formulas, never overwritten.
-        assert ws.cell(row, total_col).value == f"='{unit['code']}'!$C$35"
+        # Tổng hợp is the result sheet: Tự chấm / Tổng điểm are values, the engine's totals —
+        # as the builder already wrote them.
+        for title, key in ((L.SUM_COL_SELF_TOTAL, "self_total"), (L.SUM_COL_TOTAL, "total")):
+            assert before[L.SUMMARY].cell(row, cols[title]).value == unit[key], unit["code"]
+            assert ws.cell(row, cols[title]).value == unit[key], unit["code"]
         assert ws.cell(row, cols[L.SUM_COL_RANK]).value == unit["rank"]
         assert ws.cell(row, cols[L.SUM_COL_GRADE]).value == unit["grade"]
-    # result_cells itself leaves the formula cells out, so the macro has nothing to skip.
+    # No formula on Tổng hợp, so the macro has nothing to skip.
+    assert L.SUMMARY not in formulas(before)
     assert set(macros.last_stats.skipped) == set()
     assert formulas(after) == formulas(before)
     assert _changed(before, after) <= _result_cells_allowed(before, bloc)
-    # The cached totals the builder left under those formulas agree with the engine.
-    cached = openpyxl.load_workbook(fresh_file, data_only=True)[L.SUMMARY]
-    for unit in expected["units"]:
-        assert cached.cell(_row_of(cached, unit["code"]), total_col).value == unit["total"]
     _assert_io_bounds(bloc, len(before.worksheets))
 
 
@@ -338,7 +337,10 @@ def test_data_errors_are_written_and_listed(xw, monkeypatch, bad_file, expected)
     assert f"• HDY!D{_row_of(before['HDY'], 'I.1')}: " in alert["prompt"]
     assert alert["prompt"] == macros.last_stats.alerts[0]
     rows, labels = _summary_values(after)
-    assert rows["HNB"][L.SUM_COL_RANK] is None and rows["HNB"][L.SUM_COL_TOTAL] is not None
+    # No total for a unit with data errors, beside its blank rank (the builder's blanks too).
+    assert (rows["HNB"][L.SUM_COL_SELF_TOTAL], rows["HNB"][L.SUM_COL_TOTAL],
+            rows["HNB"][L.SUM_COL_RANK]) == (None, None, None)
+    assert _summary_values(before)[0]["HNB"][L.SUM_COL_TOTAL] is None
     # HNB and HDY drop out of the ranking: units below them move up.
     ranks = {u["code"]: u["rank"] for u in expected["units"]}
     above = sum(ranks[c] < ranks["HNCT"] for c in ("HNB", "HDY"))

@@ -16,7 +16,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from read.books import build, edit, find_label, parts, reference_round, sheet_part, tiny_round
+from read.books import (build, edit, find_header, find_label, parts, reference_round,
+                        sheet_part, tiny_round)
 from thidua_xl import __version__
 from thidua_xl.errors import WorkbookError
 from thidua_xl.review import review
@@ -78,11 +79,12 @@ def test_result_cells_of_the_reference(book):
     summary = cells_["Tổng hợp"]
     row = wround.summary.unit_rows["HNB"]
     assert row == 20
-    # Built without results, C (Tự chấm) and D (Tổng điểm) hold live formulas: left alone.
-    assert {"C20", "D20"} <= wround.summary.formula_cells
+    # Built without results, C (Tự chấm) and D (Tổng điểm) hold the builder's values: the
+    # engine's totals are written over them.
+    assert wround.summary.formula_cells == frozenset()
     assert {k: v for k, v in summary.items() if k[1:] == str(row)} == {
-        "E20": 1, "F20": "HTXSNV", "G20": "Cờ thi đua", "H20": 14,
-        "I20": "Đề nghị khen thưởng", "J20": hnb.reason}
+        "C20": Decimal("106"), "D20": Decimal("106"), "E20": 1, "F20": "HTXSNV",
+        "G20": "Cờ thi đua", "H20": 14, "I20": "Đề nghị khen thưởng", "J20": hnb.reason}
     assert summary["C4"] == 2 and summary["C5"] == 5
     assert summary["C6"] == "Hội Nhà báo tỉnh (HNB)"
     assert summary["C7"] == "Hội Liên hiệp thanh niên Việt Nam tỉnh (HLHTN)"
@@ -121,15 +123,22 @@ def test_a_unit_with_errors_gets_its_old_results_cleared(tmp_path):
 
 
 def test_formula_cells_of_the_summary_are_never_overwritten(tmp_path):
-    """`Tự chấm`/`Tổng điểm` of a workbook built without results are live ``='U1'!$C$…``
-    formulas, and a label cell may be one too: the CLI writes every other result cell and
-    leaves them, as the buttons do."""
+    """A workbook whose `Tự chấm`/`Tổng điểm` are live ``='U1'!$C$…`` formulas (as earlier
+    versions built them, or typed by someone), and a label cell holding one too: the CLI
+    writes every other result cell and leaves them, as the buttons do."""
     path = build(tmp_path, tiny_round(3))
 
     def change(wb):
         ws = wb["Tổng hợp"]
         r, c = find_label(ws, "Chỉ tiêu Cờ thi đua")
         ws.cell(r, c + 1).value = "=1+0"
+        header, cols = find_header(ws, ["Mã đơn vị", "Tự chấm", "Tổng điểm"])
+        for row in range(header + 1, header + 4):
+            code = ws.cell(row, cols["Mã đơn vị"]).value
+            for label, title in (("Tổng điểm tự chấm", "Tự chấm"), ("Tổng điểm", "Tổng điểm")):
+                r, c = find_label(wb[code], label)
+                ref = wb[code].cell(r, c + 1).coordinate
+                ws.cell(row, cols[title]).value = f"='{code}'!${ref[0]}${ref[1:]}"
     edit(path, change)
     wround, result = read(path)
     summary = wround.summary
@@ -152,6 +161,38 @@ def test_formula_cells_of_the_summary_are_never_overwritten(tmp_path):
     assert ws[f"{summary.columns['Tổng điểm']}{u2}"].value == \
         f"='U2'!${total[0]}${total[1:]}"
     assert ws[f"{summary.columns['Trạng thái']}{u2}"].value == "Bằng điểm chưa phân định"
+
+
+def test_summary_totals_are_the_engines_built_and_run(tmp_path):
+    """Tổng hợp's `Tự chấm`/`Tổng điểm` are values: the builder's hold the engine's totals
+    (blank for U2, whose score is above the maximum), and a run writes the engine's over them
+    — blank for U2 beside its blank rank, 94,5 for U3 whose "24,5" was typed as text later."""
+    from thidua_xl.xlsxpatch import patch_cells
+
+    path = build(tmp_path, tiny_round(3, {"U2": {"I.1": Decimal("30.5")}}))
+    wround, _ = read(path)
+    summary = wround.summary
+    cols, rows = summary.columns, summary.unit_rows
+    totals = {code: tuple(f"{cols[t]}{rows[code]}" for t in ("Tự chấm", "Tổng điểm", "Xếp hạng"))
+              for code in ("U1", "U2", "U3")}
+
+    def shown(p):
+        ws = openpyxl.load_workbook(p)["Tổng hợp"]
+        return {code: tuple(ws[ref].value for ref in refs) for code, refs in totals.items()}
+
+    assert shown(path) == {"U1": (100, 100, None), "U2": (None, None, None),
+                           "U3": (100, 100, None)}
+    self_ref = f"{wround.units['U3'].columns['Tự chấm']}{wround.units['U3'].criterion_rows['I.1']}"
+    path.write_bytes(patch_cells(path.read_bytes(), {"U3": {self_ref: "24,5"}}))
+
+    wround, result = read(path)
+    assert summary.formula_cells == wround.summary.formula_cells == frozenset()
+    written = result_cells(result, wround)["Tổng hợp"]
+    assert [written[ref] for ref in totals["U2"]] == [None, None, None]
+    assert [written[ref] for ref in totals["U3"]] == [Decimal("94.5"), Decimal("94.5"), 2]
+    write_results(path, result, wround, when=WHEN, backups=0)
+    assert shown(path) == {"U1": (100, 100, 1), "U2": (None, None, None),
+                           "U3": (94.5, 94.5, 2)}
 
 
 def test_units_without_a_summary_row_get_new_rows(tmp_path):

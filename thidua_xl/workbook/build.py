@@ -18,6 +18,13 @@ Choices worth knowing:
 * Scores are written as numbers exactly (Decimal → float only at the XlsxWriter call; points
   such as 17.5 or 0.25 are exact binary fractions).  A score that is not a number is written
   as the text typed: the formulas then count it 0, and so do the cached values.
+* The unit sheet's formulas read a score typed as text the way the engine does, whatever
+  Excel's locale: "24,5" and " 9.5 " count 24.5 and 9.5 (NUMBERVALUE with "." after the comma
+  is replaced), other text counts 0.  The self scores so read sit in a hidden helper column
+  (I) that the self subtotals add up: a SUM over an IF of a range would need an array formula.
+* `Tổng hợp` is the result sheet: its `Tự chấm` and `Tổng điểm` cells hold values, never
+  formulas — the engine's totals (blank for a unit with data errors), computed here when built
+  without a result, then rewritten by `thidua run` and the buttons.
 * Totals are wrapped in ``ROUND(…, 6)`` so binary sums of steps such as 0.1 land on the decimal
   value; cached totals are the exact Decimal rounded the same way.
 * Printing: A4, fitted to the page width.  A sheet that nearly fits one page (a unit sheet of
@@ -25,7 +32,9 @@ Choices worth knowing:
   so no page holds a lone row.  Excel does not grow the rows of wrapped text written by
   XlsxWriter, so their heights are computed from Times New Roman's character widths; rows
   for a reason that `thidua run` writes later are built REASON_LINES lines high.  On
-  `Tổng hợp` the chart starts a new page when it would not fit under the table.
+  `Tổng hợp` the table is shrunk onto one page when it fills less than TABLE_SHRINK pages at
+  the page width, and the chart then gets a page of its own (a fixed print scale and a manual
+  break: Excel ignores manual breaks under "fit to pages").
 """
 
 from __future__ import annotations
@@ -44,11 +53,11 @@ from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cel
 
 from .. import __version__
 from ..errors import WorkbookError
-from ..model import (BONUS, DEDUCTION, STANDARD, STATUS_LABELS, Bloc, ReviewResult,
-                     RoundInput, ScoreEntry, UnitResult)
+from ..model import (BONUS, DEDUCTION, SCORES_ERROR, STANDARD, STATUS_LABELS, Bloc,
+                     ReviewResult, RoundInput, ScoreEntry, UnitResult)
 from ..nomination import quota_for
 from ..numbers import NotANumber, format_number, parse_score
-from ..scoring import Totals, compute_totals
+from ..scoring import Totals, compute_totals, score_unit
 from ..text import normalize
 from . import layout as L
 
@@ -79,6 +88,9 @@ LINE_HEIGHT = 16.0              # points per line of wrapped 12-pt text
 TEXT_FILL = 0.9
 #: Lines kept for a reason that `thidua run` will write later (built without a result).
 REASON_LINES = 3
+#: `Tổng hợp`'s table is shrunk onto one page when it fills at most this many pages at the
+#: page width; a longer one runs over pages with its header repeated.
+TABLE_SHRINK = 1.5
 # The guide's single column fits portrait A4 unscaled (LibreOffice does not shrink one wrapped
 # column wider than the page: the text is cut at both edges).
 GUIDE_WIDTH = 85
@@ -86,6 +98,9 @@ GUIDE_WIDTH = 85
 # Unit sheet columns (0-based), in layout.UNIT_COLUMNS order.
 _U_CODE, _U_TEXT, _U_MAX, _U_SELF, _U_ASSESSED, _U_OFFICIAL, _U_EVIDENCE, _U_CRITICAL = range(8)
 _UNIT_WIDTHS = (13, 58, 11, 11, 11, 13, 40, 9)
+# Hidden helper column right of the table: each self score read as a number (see _as_number).
+_U_SELF_NUMBER = len(L.UNIT_COLUMNS)
+SELF_NUMBER_TITLE = "Tự chấm (số)"
 # Tổng hợp: names wrap in B so the reason (J) gets the room: 2 lines for a usual reason.
 _SUMMARY_WIDTHS = (12, 36, 10, 11, 9, 11, 18, 11, 24, 70)
 
@@ -115,6 +130,23 @@ def _lenient(raw: Any) -> tuple[Decimal | None, Any]:
     except NotANumber:
         return None, normalize(raw)
     return value, value
+
+
+def _as_number(ref: str) -> str:
+    """Excel expression for the score in cell ``ref`` read as the engine reads it (rules.md
+    §2): a number as it is; text such as "24,5" or " 9.5 " as that number whatever Excel's
+    locale (commas made points, then NUMBERVALUE with "." as the decimal separator — Excel
+    2013+, LibreOffice; the ``_xlfn.`` prefix is how the file must store it); other text 0."""
+    return (f'IF(ISNUMBER({ref}),{ref},IFERROR(_xlfn.NUMBERVALUE(SUBSTITUTE(TRIM({ref}),",",'
+            f'"."),".",","),0))')
+
+
+def _official_formula(self_ref: str, assessed_ref: str) -> str:
+    """The official score of a line: blank when neither score is given (blank or spaces),
+    else Khối chấm when given, else Tự chấm, each read by :func:`_as_number`."""
+    d, e = self_ref, assessed_ref
+    return (f'=IF(AND(TRIM({d})="",TRIM({e})=""),"",'
+            f'IF(TRIM({e})="",{_as_number(d)},{_as_number(e)}))')
 
 
 # ----------------------------------------------------------------------------- plan
@@ -243,15 +275,31 @@ def _column_points(width: float) -> float:
     return 6.0 * width + 4.3
 
 
+def _usable(widths: tuple[float, ...] | list[float], *, landscape: bool) -> tuple[float, float]:
+    """(scale that fits the columns of ``widths`` (characters) to the A4 page width, never
+    enlarging; usable page height in points, less PAGE_SLACK)."""
+    page_w, page_h = (A4_POINTS[1], A4_POINTS[0]) if landscape else A4_POINTS
+    usable_w = page_w - 72 * (MARGINS["left"] + MARGINS["right"])
+    usable_h = (page_h - 72 * (MARGINS["top"] + MARGINS["bottom"])) * PAGE_SLACK
+    return min(1.0, usable_w / sum(_column_points(w) for w in widths)), usable_h
+
+
 def _printed_pages(widths: tuple[float, ...] | list[float], height: float, *,
                    landscape: bool) -> float:
     """Pages (fractional) that ``height`` points of rows fill on A4 once the columns of
     ``widths`` (characters) are scaled to the page width (never enlarged)."""
-    page_w, page_h = (A4_POINTS[1], A4_POINTS[0]) if landscape else A4_POINTS
-    usable_w = page_w - 72 * (MARGINS["left"] + MARGINS["right"])
-    usable_h = (page_h - 72 * (MARGINS["top"] + MARGINS["bottom"])) * PAGE_SLACK
-    scale = min(1.0, usable_w / sum(_column_points(w) for w in widths))
+    scale, usable_h = _usable(widths, landscape=landscape)
     return height * scale / usable_h
+
+
+def _fit_scale(widths: tuple[float, ...] | list[float], height: float, *,
+               landscape: bool) -> int:
+    """Print scale (whole percent, 10–100) at which the columns of ``widths`` fit the A4
+    page width and ``height`` points of rows fit one page."""
+    scale, usable_h = _usable(widths, landscape=landscape)
+    if height > 0:
+        scale = min(scale, usable_h / height)
+    return max(10, min(100, math.floor(scale * 100)))
 
 
 def _pages_tall(pages: float) -> int:
@@ -261,15 +309,20 @@ def _pages_tall(pages: float) -> int:
 
 
 def _print_setup(ws: Any, last_row: int, last_col: int, *, landscape: bool,
-                 header_row: int | None = None, pages_tall: int = 0) -> None:
-    """A4, fit to one page wide and ``pages_tall`` pages tall (0: as many as needed), print
-    area A1 to (``last_row``, ``last_col``), ``header_row`` repeated on every page."""
+                 header_row: int | None = None, pages_tall: int = 0,
+                 scale: int | None = None) -> None:
+    """A4, fit to one page wide and ``pages_tall`` pages tall (0: as many as needed) — or
+    printed at ``scale`` percent when given —, print area A1 to (``last_row``, ``last_col``),
+    ``header_row`` repeated on every page."""
     ws.set_paper(PAPER_A4)
     if landscape:
         ws.set_landscape()
     else:
         ws.set_portrait()
-    ws.fit_to_pages(1, pages_tall)
+    if scale is not None:
+        ws.set_print_scale(scale)
+    else:
+        ws.fit_to_pages(1, pages_tall)
     if last_row > (header_row or 0):
         ws.print_area(0, 0, last_row, last_col)
     if header_row is not None:
@@ -376,6 +429,7 @@ def _write_unit(wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan, code: str,
     unit = bloc.unit(code)
     for col, width in enumerate(_UNIT_WIDTHS):
         ws.set_column(col, col, width)
+    ws.set_column(_U_SELF_NUMBER, _U_SELF_NUMBER, _UNIT_WIDTHS[_U_SELF], None, {"hidden": True})
     ws.write_string(L.UNIT_TITLE_ROW - 1, 0, L.unit_title(bloc), fm.title)
     identity = (bloc.name, bloc.year, unit.name, unit.code)
     for i, (label, value) in enumerate(zip(L.UNIT_IDENTITY_LABELS, identity)):
@@ -384,11 +438,12 @@ def _write_unit(wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan, code: str,
         ws.write(row, 1, value, fm.value_int if isinstance(value, int) else fm.label)
     ws.write_string(plan.header - 1, 0, "Nhập điểm vào các ô màu vàng; các ô khác do phần mềm "
                                         "tính hoặc khóa.", fm.subtitle)
-    for col, title in enumerate(L.UNIT_COLUMNS):
+    for col, title in enumerate((*L.UNIT_COLUMNS, SELF_NUMBER_TITLE)):
         ws.write_string(plan.header, col, title, fm.header)
     rows.set(plan.header, 32)
 
-    # Lenient values: what the formulas will see (text counts 0, blank counts 0).
+    # Lenient values: what the formulas will see (number text read as the number, other text
+    # and blank count 0).
     own: dict[str, Decimal] = {}
     official: dict[str, Decimal] = {}
     step = format_number(bloc.scoring.step)
@@ -421,18 +476,17 @@ def _write_unit(wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan, code: str,
             assessed_given = e.assessed_score is not None and normalize(e.assessed_score) != ""
             if assessed_given:
                 line = theirs or Decimal(0)
-                cached: Any = _f(theirs) if theirs is not None else shown_assessed
             elif self_given:
                 line = mine or Decimal(0)
-                cached = _f(mine) if mine is not None else shown_self
             else:
-                line, cached = Decimal(0), ""
+                line = Decimal(0)
+            cached: Any = _f(line) if assessed_given or self_given else ""
             own[c.code] = mine or Decimal(0)
             official[c.code] = line
-            d, ee = f"D{n}", f"E{n}"
-            ws.write_formula(row, _U_OFFICIAL,
-                             f'=IF(AND({d}="",{ee}=""),"",IF({ee}="",{d},{ee}))',
+            ws.write_formula(row, _U_OFFICIAL, _official_formula(f"D{n}", f"E{n}"),
                              fm.formula_score, cached)
+            ws.write_formula(row, _U_SELF_NUMBER, f"={_as_number(f'D{n}')}", fm.formula_score,
+                             _f(own[c.code]))
             evidence = normalize(e.evidence)
             if evidence:
                 ws.write_string(row, _U_EVIDENCE, evidence, fm.input_text)
@@ -463,12 +517,14 @@ def _write_unit(wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan, code: str,
     for s in bloc.sections:
         srow = plan.section_row[s.code]
         span = plan.section_lines[s.code]
-        for col, tot in ((_U_SELF, self_totals), (_U_OFFICIAL, totals)):
+        # Self scores are added up from the helper column, where text is already a number.
+        for col, summed, tot in ((_U_SELF, _U_SELF_NUMBER, self_totals),
+                                 (_U_OFFICIAL, _U_OFFICIAL, totals)):
             value = _f(tot.section_totals[s.code])
             if span is None:
                 ws.write_number(srow, col, value, fm.section_score)
             else:
-                letter = xl_col_to_name(col)
+                letter = xl_col_to_name(summed)
                 ws.write_formula(srow, col, f"=SUM({letter}{span[0] + 1}:{letter}{span[1] + 1})",
                                  fm.section_score, value)
 
@@ -513,6 +569,25 @@ def _write_unit(wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan, code: str,
 
 # ----------------------------------------------------------------------------- Tổng hợp
 
+def _engine_totals(data: RoundInput) -> dict[str, tuple[Decimal | None, Decimal | None]]:
+    """Unit code → (self total, total) in points as the engine gives them: both None for a
+    unit with data errors in its scores (its own, or read errors of the round), as `thidua
+    run` would write them."""
+    bloc = data.bloc
+    entries = _unit_entries(data)
+    blocked = {e.unit for e in data.read_errors if e.unit and e.kind == SCORES_ERROR}
+    memo: dict = {}
+    out: dict[str, tuple[Decimal | None, Decimal | None]] = {}
+    for unit in bloc.units:
+        scored = score_unit(bloc, unit.code, entries.get(unit.code, {}), memo)
+        if scored.errors or scored.official is None or scored.self is None \
+                or unit.code in blocked:
+            out[unit.code] = (None, None)
+        else:
+            out[unit.code] = (scored.self.total, scored.official.total)
+    return out
+
+
 def _checksum(data: RoundInput) -> str:
     """`Mã kiểm tra dữ liệu` of the inputs, as `thidua run` stamps it (blank if unavailable)."""
     try:
@@ -522,9 +597,9 @@ def _checksum(data: RoundInput) -> str:
     return input_checksum(data)
 
 
-def _write_summary(ws: Any, wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan,
-                   sheets: Mapping[str, _UnitSheet], result: ReviewResult | None,
+def _write_summary(ws: Any, wb: Any, fm: _Formats, bloc: Bloc, result: ReviewResult | None,
                    now: dt.datetime, data: RoundInput) -> None:
+    totals = _engine_totals(data) if result is None else {}
     rows = _Rows(ws)
     for col, width in enumerate(_SUMMARY_WIDTHS):
         ws.set_column(col, col, width)
@@ -571,16 +646,13 @@ def _write_summary(ws: Any, wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan,
             except KeyError:
                 res = None
         if result is None:
-            sheet = sheets[unit.code]
-            ref = "'" + unit.code + "'"  # always quoted: a code such as A1 looks like a cell
-            self_cell = xl_rowcol_to_cell(plan.result_row[L.LABEL_SELF_TOTAL], _U_MAX,
-                                          row_abs=True, col_abs=True)
-            total_cell = xl_rowcol_to_cell(plan.result_row[L.LABEL_TOTAL], _U_MAX,
-                                           row_abs=True, col_abs=True)
-            ws.write_formula(row, 2, f"={ref}!{self_cell}", fm.formula_score,
-                             _f(_rounded(sheet.self_totals.total)))
-            ws.write_formula(row, 3, f"={ref}!{total_cell}", fm.formula_score,
-                             _f(_rounded(sheet.totals.total)))
+            # Values, never formulas: a live link would show a total for a unit the engine
+            # cannot score, and would skip a score typed as text.
+            for col, value in zip((2, 3), totals[unit.code]):
+                if value is None:
+                    ws.write_blank(row, col, None, fm.cell_score)
+                else:
+                    ws.write_number(row, col, _f(value), fm.cell_score)
             # `thidua run` writes the results into these cells later: they get the formats
             # of a built result (centred, wrapped) and room for a reason now.
             for col, f in enumerate((fm.cell_center, fm.cell_center, fm.cell, fm.cell_center,
@@ -640,15 +712,23 @@ def _write_summary(ws: Any, wb: Any, fm: _Formats, bloc: Bloc, plan: _UnitPlan,
     end = chart_row + chart_rows
 
     ws.freeze_panes(header + 1, 2)
-    # All on one page when it nearly fits.  Otherwise fit to the width, and when the chart
-    # would not fit below the table's last rows it starts a page of its own, so it is not cut
-    # in two (LibreOffice keeps a manual break under "fit to width"; Excel may not).
+    # All on one page when it nearly fits.  Else the table alone on the first page, shrunk to
+    # fit when it fills a little more than one, and the chart on the next: a fixed scale with
+    # a manual break (Excel ignores manual breaks under "fit to pages").  A table too long to
+    # shrink runs over pages at the page width with its header repeated, and the chart starts
+    # a page of its own when it would not fit below the table's last rows.
     table = _printed_pages(_SUMMARY_WIDTHS, rows.total(0, last), landscape=True)
     plot = _printed_pages(_SUMMARY_WIDTHS, rows.total(last + 1, end), landscape=True)
-    pages = 1 if _pages_tall(table + plot) == 1 else 0
-    if pages == 0 and table - math.floor(table) + plot > 1:
+    if _pages_tall(table + plot) == 1:
+        _print_setup(ws, end, last_col, landscape=True, header_row=header, pages_tall=1)
+    elif table <= TABLE_SHRINK:
         ws.set_h_pagebreaks([chart_row])
-    _print_setup(ws, end, last_col, landscape=True, header_row=header, pages_tall=pages)
+        scale = _fit_scale(_SUMMARY_WIDTHS, rows.total(0, last), landscape=True)
+        _print_setup(ws, end, last_col, landscape=True, scale=scale)
+    else:
+        if table - math.floor(table) + plot > 1:
+            ws.set_h_pagebreaks([chart_row])
+        _print_setup(ws, end, last_col, landscape=True, header_row=header, pages_tall=0)
     _protect(ws, bloc)
 
 
@@ -895,7 +975,8 @@ def _guide_text(bloc: Bloc, macros: bool) -> list[tuple[str, str]]:
         ("text", "Bước 4. Tính kết quả: bấm nút “Tính điểm” rồi “Xét khen thưởng” ở sheet "
                  "“Tổng hợp”, hoặc chạy lệnh thidua run <tệp sổ>. Kết quả (tổng điểm, xếp hạng, "
                  "xếp loại, đề nghị khen thưởng, lý do) ghi vào sheet “Tổng hợp” và cuối mỗi "
-                 "sheet đơn vị; đơn vị được đề nghị được tô màu xanh."),
+                 "sheet đơn vị; đơn vị được đề nghị được tô màu xanh. Sheet “Tổng hợp” không "
+                 "tự tính lại: sửa điểm xong, hãy tính lại."),
         ("text", "Bước 5. Xuất biên bản, tờ trình: nút “Xuất báo cáo Word” hoặc lệnh thidua "
                  "report."),
         ("head", "3. Các nút lệnh"),
@@ -1019,7 +1100,7 @@ def workbook_bytes(data: RoundInput, *, result: ReviewResult | None = None,
     log_ws = wb.add_worksheet(L.COLLECT_LOG)
 
     _write_guide(guide, fm, bloc, _guide_text(bloc, macros))
-    _write_summary(summary, wb, fm, bloc, plan, sheets, result, now, data)
+    _write_summary(summary, wb, fm, bloc, result, now, data)
     _write_review(review_ws, fm, bloc, data)
     _write_criteria(criteria_ws, fm, bloc)
     _write_config(config_ws, wb, fm, bloc)

@@ -5,7 +5,9 @@ cell (``{sheet: {"C36": value}}``), from a :class:`~thidua_xl.model.ReviewResult
 positions read by :func:`~thidua_xl.workbook.read.read_round`.  They only ever name result
 cells — `Tổng hợp` rows and labels, and the result block of each unit sheet (rank, grade,
 proposal, reason) — never a cell people type into, and never a cell holding a formula (the
-live totals of a unit sheet, a `Tổng hợp` total such as ``='HNB'!$C$34``).  The Excel macros
+live totals of a unit sheet; in `Tổng hợp`, where the builder writes values, a formula
+someone typed or an older workbook's link such as ``='HNB'!$C$34``).  `Tổng hợp`'s `Tự chấm`
+and `Tổng điểm` are the engine's totals, blank for a unit with data errors.  The Excel macros
 reuse them with xlwings, so the CLI and the buttons write the same cells.
 
 :func:`write_results` puts those values into the file without an openpyxl round trip
