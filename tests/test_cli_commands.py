@@ -33,7 +33,7 @@ from conftest import reference_folder
 from collect.collect_builders import fill_from_scores_csv
 from office import pdf_pages, pdf_text
 from reports.helpers import lines as doc_lines
-from read.books import build, edit, tiny_round
+from read.books import all_cells, assert_subset, build, edit, tiny_round
 from thidua_xl import vba
 from thidua_xl.cli import cli
 from thidua_xl.collect import split_workbook, unit_file_bytes
@@ -99,16 +99,6 @@ def parts(path: Path) -> dict[str, bytes]:
         return {n: z.read(n) for n in z.namelist()}
 
 
-def all_cells(path: Path, *, data_only: bool = False) -> dict[str, dict[str, object]]:
-    """Sheet → {cell: value} of every non-blank cell (formulas as text unless data_only)."""
-    wb = openpyxl.load_workbook(path, data_only=data_only)
-    try:
-        return {ws.title: {c.coordinate: c.value for row in ws.iter_rows() for c in row
-                           if c.value is not None} for ws in wb.worksheets}
-    finally:
-        wb.close()
-
-
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -163,20 +153,6 @@ def paragraphs(path: Path) -> list[str]:
     return [p.text for p in docx.Document(str(path)).paragraphs]
 
 
-def assert_subset(expected, got, where="$"):
-    """Every key and value of ``expected`` is in ``got`` (lists: same length, item by item)."""
-    if isinstance(expected, dict):
-        for key, value in expected.items():
-            assert key in got, f"{where}.{key} missing"
-            assert_subset(value, got[key], f"{where}.{key}")
-    elif isinstance(expected, list):
-        assert isinstance(got, list) and len(got) == len(expected), where
-        for i, (a, b) in enumerate(zip(expected, got)):
-            assert_subset(a, b, f"{where}[{i}]")
-    else:
-        assert got == expected, f"{where}: expected {expected!r}, got {got!r}"
-
-
 # ----------------------------------------------------------------------------- report
 
 
@@ -227,8 +203,8 @@ def test_report_uses_a_user_template_of_the_same_name(book, tmp_path, dossier):
     templates = tmp_path / "mau-cua-khoi"
     templates.mkdir()
     template = docx.Document(str(templates_dir() / "bien-ban-hoi-nghi.docx"))
-    assert template.paragraphs[1].runs[0].text == "BIÊN BẢN"
-    template.paragraphs[1].runs[0].text = "BIÊN BẢN HỌP KHỐI"
+    title = next(p for p in template.paragraphs if p.text == "BIÊN BẢN")
+    title.runs[0].text = "BIÊN BẢN HỌP KHỐI"
     template.save(str(templates / "bien-ban-hoi-nghi.docx"))
     template_hash, book_hash = sha(templates / "bien-ban-hoi-nghi.docx"), sha(book)
     out = tmp_path / "ho-so"
@@ -252,7 +228,8 @@ def test_report_template_with_an_undefined_variable_exits_2_naming_it(book, tmp_
     templates = tmp_path / "mau-loi"
     templates.mkdir()
     template = docx.Document(str(templates_dir() / "bien-ban-hoi-nghi.docx"))
-    template.paragraphs[1].runs[0].text = "BIÊN BẢN {{ so_bien_ban }}"
+    title = next(p for p in template.paragraphs if p.text == "BIÊN BẢN")
+    title.runs[0].text = "BIÊN BẢN {{ so_bien_ban }}"
     broken = templates / "bien-ban-hoi-nghi.docx"
     template.save(str(broken))
     before = sha(book)
@@ -306,7 +283,9 @@ def test_report_with_data_errors_writes_the_dossier_and_exits_1(tmp_path):
              "Phieu cham diem - U2.docx", "Phieu cham diem - U3.docx"]
     assert result.stdout.splitlines() == [str(out / n) for n in names]
     tie = ("Đơn vị 1 và Đơn vị 3 bằng điểm trên mọi tiêu chí phân định; còn 01 chỉ tiêu chờ "
-           "Khối quyết định. Tờ trình, Biên bản và Báo cáo ghi rõ chỉ tiêu còn để ngỏ.")
+           "Khối quyết định. Tờ trình, Danh sách và Báo cáo được đánh dấu DỰ THẢO (không trình "
+           "tỉnh khi chỉ tiêu chưa được quyết định); Biên bản và Báo cáo ghi rõ chỉ tiêu còn để "
+           "ngỏ. Khối cần phân định (bổ sung tiêu chí phân định hoặc bỏ phiếu) rồi chạy lại.")
     assert result.stderr.splitlines() == [
         "khoi.xlsx: U2!D9: Tự chấm tiêu chí I.1: “ba mươi” không phải là số",
         "Chú ý: Chưa ghi kết quả bỏ phiếu của hội nghị (số thành viên có mặt và số phiếu): "

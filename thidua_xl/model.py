@@ -445,7 +445,8 @@ class ReviewResult:
     ``units`` in member order.  ``quotas``: award key → count.  ``nominees``: award key →
     unit codes in rank order.  ``ties``: unresolved ties.  ``quorum_ok``: ``None`` when no
     ballot was recorded.  ``ballots``: True when votes were recorded (nominations are final,
-    not proposals).  ``errors``: every data error, bloc-wide ones included.
+    not proposals).  ``errors``: every data error, bloc-wide ones included.  ``held``: award
+    key → units (rank order) whose doubtful vote count holds a quota place open.
     """
 
     bloc: Bloc
@@ -462,6 +463,7 @@ class ReviewResult:
     leader_note: str
     errors: tuple[DataError, ...]
     conference: Conference | None = None
+    held: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def unresolved_ties(self) -> list[str]:
@@ -493,6 +495,7 @@ class ReviewResult:
             "leader_note": self.leader_note,
             "quorum_ok": self.quorum_ok,
             "unresolved_ties": self.unresolved_ties,
+            "held": {k: list(v) for k, v in self.held.items()},
             "ties": [{"award": t.award, "units": list(t.units), "open_slots": t.open_slots}
                      for t in self.ties],
             "errors": [e.to_json() for e in self.errors],

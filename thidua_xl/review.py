@@ -74,7 +74,8 @@ def review(data: RoundInput) -> ReviewResult:
     quorum_ok = quorum_met(present, members, bloc.review.quorum) if ballots else None
     if ballots and present > members:
         bloc_errors.append(DataError("Hội nghị", "", f"số thành viên có mặt ({present}) lớn hơn "
-                                                    f"số thành viên của Khối ({members})"))
+                                                    f"số thành viên của Khối ({members})",
+                                     kind=VOTES_ERROR))
 
     if ballots and conference.ballots_issued is not None and conference.ballots_issued > present:
         bloc_errors.append(DataError("Hội nghị", "", f"số phiếu phát ra ({conference.ballots_issued}) "
@@ -204,7 +205,8 @@ def review(data: RoundInput) -> ReviewResult:
         nominees={o.award: tuple(o.nominees) for o in outcomes},
         ties=tuple(o.tie for o in outcomes if o.tie), quorum_ok=quorum_ok, ballots=ballots,
         members=members, present=present, next_leader=leader, next_deputy=deputy,
-        leader_note=leader_note, errors=all_errors, conference=conference)
+        leader_note=leader_note, errors=all_errors, conference=conference,
+        held={o.award: tuple(o.held) for o in outcomes if o.held})
 
 
 def _vote_errors(code: str, fact: UnitFacts | None, members: int, present: int | None,

@@ -146,7 +146,6 @@ def build_context(result: ReviewResult, settings: DocumentSettings | None = None
     conf = result.conference
     if settings is None:
         settings = document_settings(bloc, conf.date if conf else None)
-    awards = {a.key: a for a in bloc.awards}
     names = {u.code: clean_text(u.name) for u in bloc.units}
     standard = [s for s in bloc.sections if s.kind == STANDARD]
     state = dossier_state(result)

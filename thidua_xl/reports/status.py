@@ -21,7 +21,6 @@ Otherwise the Tờ trình, its Danh sách and the Báo cáo are drafts (``DỰ T
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Mapping
@@ -133,27 +132,12 @@ def flagged_vote_units(result: ReviewResult) -> set[str]:
 
 # The engine's reason for a unit whose vote count is in doubt ends with "(chỗ của đơn vị
 # trong chỉ tiêu Cờ thi đua, Bằng khen được giữ lại đến khi sửa)".
-_HELD = re.compile(r"chỗ của đơn vị trong chỉ tiêu (.+?) được giữ lại")
 
 
 def held_places(result: ReviewResult) -> dict[str, tuple[str, ...]]:
-    """Award key → codes (member order) of the units holding a quota place of that award
-    because their vote count is in doubt; awards without held places are left out.
-
-    Read from each unit's reason (the result has no field for it; see the module docs)."""
-    held: dict[str, list[str]] = {}
-    for unit in result.units:
-        if unit.award is not None or unit.rank is None:
-            continue
-        m = _HELD.search(unit.reason)
-        if not m:
-            continue
-        shown = {s.strip() for s in m.group(1).split(",")}
-        for award in result.bloc.awards:
-            if award.short_name in shown:
-                held.setdefault(award.key, []).append(unit.code)
-    order = [a.key for a in result.bloc.awards]
-    return {k: tuple(held[k]) for k in sorted(held, key=order.index)}
+    """Award key → codes of the units holding a quota place of that award because their vote
+    count is in doubt (``ReviewResult.held``); awards without held places are left out."""
+    return {k: tuple(v) for k, v in result.held.items() if v}
 
 
 def quorum_needed(result: ReviewResult) -> int:
