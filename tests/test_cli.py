@@ -23,7 +23,8 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from read.books import build, edit, fill_reference, parts, reference_round, sheet_part, tiny_round
+from read.books import (all_cells, assert_subset, build, edit, fill_reference, parts,
+                        reference_round, sheet_part, tiny_round)
 from thidua_xl import __version__
 from thidua_xl.actions import check_workbook, run_workbook
 from thidua_xl.cli import cli, main
@@ -39,28 +40,6 @@ REPO = Path(__file__).resolve().parent.parent
 def thidua(*args: object):
     """Run the CLI in-process; stdout and stderr kept apart."""
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-
-
-def assert_subset(expected, got, path="$"):
-    if isinstance(expected, dict):
-        for key, value in expected.items():
-            assert key in got, f"{path}.{key} missing"
-            assert_subset(value, got[key], f"{path}.{key}")
-    elif isinstance(expected, list):
-        assert isinstance(got, list) and len(got) == len(expected), path
-        for i, (a, b) in enumerate(zip(expected, got)):
-            assert_subset(a, b, f"{path}[{i}]")
-    else:
-        assert got == expected, f"{path}: expected {expected!r}, got {got!r}"
-
-
-def all_cells(path: Path) -> dict[str, dict[str, object]]:
-    wb = openpyxl.load_workbook(path)
-    try:
-        return {ws.title: {c.coordinate: c.value for row in ws.iter_rows() for c in row
-                           if c.value is not None} for ws in wb.worksheets}
-    finally:
-        wb.close()
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from read.books import (build, edit, fill_reference, find_header, find_label, reference_round,
-                        tiny_round)
+from read.books import (assert_subset, build, edit, fill_reference, find_header, find_label,
+                        reference_round, tiny_round)
 from thidua_xl.errors import BlocDefinitionError, WorkbookError
 from thidua_xl.model import Location, ScoreEntry
 from thidua_xl.numbers import parse_score
@@ -30,21 +30,6 @@ UNIT_TITLES = ["Mã", "Tiêu chí", "Điểm tối đa", "Tự chấm", "Khối 
 
 def nfd(text: str) -> str:
     return unicodedata.normalize("NFD", text)
-
-
-def assert_subset(expected, got, path="$"):
-    """Every field present in ``expected`` equals the one in ``got`` (lists: same length)."""
-    if isinstance(expected, dict):
-        assert isinstance(got, dict), path
-        for key, value in expected.items():
-            assert key in got, f"{path}.{key} missing"
-            assert_subset(value, got[key], f"{path}.{key}")
-    elif isinstance(expected, list):
-        assert isinstance(got, list) and len(got) == len(expected), path
-        for i, (a, b) in enumerate(zip(expected, got)):
-            assert_subset(a, b, f"{path}[{i}]")
-    else:
-        assert got == expected, f"{path}: expected {expected!r}, got {got!r}"
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,9 @@ Helpers:
   them (openpyxl, keep_vba for .xlsm);
 - :func:`edit`: load with openpyxl, apply a function, save;
 - :func:`find_header`, :func:`find_label`: the documented way to locate things;
-- :func:`parts`, :func:`cells`: a package's zip entries and a sheet's cell values, to compare.
+- :func:`parts`, :func:`cells`, :func:`all_cells`: a package's zip entries and the cell
+  values of a sheet or of every sheet, to compare;
+- :func:`assert_subset`: the fields of an expected JSON tree equal those of the one got.
 """
 
 from __future__ import annotations
@@ -162,6 +164,33 @@ def cells(path: Path, sheet: str) -> dict[str, Any]:
                 if c.value is not None}
     finally:
         wb.close()
+
+
+def all_cells(path: Path, *, data_only: bool = False) -> dict[str, dict[str, Any]]:
+    """Sheet → {ref: value} of every non-blank cell (formulas as text unless ``data_only``),
+    one openpyxl load."""
+    wb = openpyxl.load_workbook(path, data_only=data_only)
+    try:
+        return {ws.title: {c.coordinate: c.value for row in ws.iter_rows() for c in row
+                           if c.value is not None} for ws in wb.worksheets}
+    finally:
+        wb.close()
+
+
+def assert_subset(expected: Any, got: Any, path: str = "$") -> None:
+    """Every field present in ``expected`` equals the one in ``got`` (lists: same length, item
+    by item); ``path`` names the field in the failure message."""
+    if isinstance(expected, dict):
+        assert isinstance(got, dict), path
+        for key, value in expected.items():
+            assert key in got, f"{path}.{key} missing"
+            assert_subset(value, got[key], f"{path}.{key}")
+    elif isinstance(expected, list):
+        assert isinstance(got, list) and len(got) == len(expected), path
+        for i, (a, b) in enumerate(zip(expected, got)):
+            assert_subset(a, b, f"{path}[{i}]")
+    else:
+        assert got == expected, f"{path}: expected {expected!r}, got {got!r}"
 
 
 def sheet_part(path: Path, sheet: str) -> str:
