@@ -921,14 +921,10 @@ def _write_config(ws: Any, wb: Any, fm: _Formats, bloc: Bloc) -> None:
 
 def _guide_text(bloc: Bloc, macros: bool) -> list[tuple[str, str]]:
     """(style, text) lines of the `Hướng dẫn` sheet."""
-    try:
-        from ..vba import SUMMARY_MACROS, UNIT_MACROS
-        summary_buttons = [m.caption for m in SUMMARY_MACROS]
-        unit_button = UNIT_MACROS[0].caption
-    except Exception:  # noqa: BLE001 — the guide must not depend on the macro module loading
-        summary_buttons = ["Tính điểm", "Xét khen thưởng", "Xuất báo cáo Word",
-                           "Gộp file các đơn vị"]
-        unit_button = "Kiểm tra sheet này"
+    from ..vba import SUMMARY_MACROS, UNIT_MACROS
+
+    summary_buttons = [m.caption for m in SUMMARY_MACROS]
+    unit_button = UNIT_MACROS[0].caption
     what = {
         "Tính điểm": "kiểm tra dữ liệu mọi sheet đơn vị, tính tổng điểm, xếp hạng, xếp loại và "
                      "ghi vào sheet “Tổng hợp” (các lỗi được liệt kê kèm tên sheet, ô).",
