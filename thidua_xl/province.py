@@ -610,16 +610,12 @@ def province_rollup(paths_or_dir: str | os.PathLike[str] | Iterable[str | os.Pat
     is not ``.xlsx``, exists and not ``overwrite``, is open in Excel, or its folder is missing,
     and when a given path does not exist.
     """
-    from .safefile import atomic_write
+    from .safefile import atomic_write, check_new_file
 
     out = Path(out)
     if out.suffix.lower() != ".xlsx":
         raise WorkbookError(f"Tệp tổng hợp {out.name} phải có đuôi .xlsx.", str(out))
-    if out.exists() and not overwrite:
-        raise WorkbookError(f"Tệp {out.name} đã tồn tại; thidua không ghi đè. Hãy chọn tên "
-                            "khác, hoặc xóa/đổi tên tệp cũ.", str(out))
-    if not out.parent.is_dir():
-        raise WorkbookError(f"Không có thư mục {out.parent} để ghi tệp {out.name}.", str(out))
+    check_new_file(out, overwrite)
     started = time.perf_counter()
     target = out.resolve()
     files = [p for p in workbook_paths(paths_or_dir) if p.resolve() != target]

@@ -28,7 +28,7 @@ from pathlib import Path
 from thidua_xl.errors import WorkbookError
 
 __all__ = ["owner_file", "check_not_open", "inspect_workbook_file", "read_bytes",
-           "atomic_write", "backup_files"]
+           "check_new_file", "atomic_write", "backup_files"]
 
 MiB = 1024 * 1024
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -275,6 +275,18 @@ def _new_file_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+def check_new_file(path: str | os.PathLike[str], overwrite: bool) -> None:
+    """Refuse, before anything is built, to create a file at ``path``: :class:`WorkbookError`
+    when a file is there already (unless ``overwrite``) or its folder is missing."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise WorkbookError(f"Tệp {path.name} đã tồn tại; thidua không ghi đè. Hãy chọn tên "
+                            "khác, hoặc xóa/đổi tên tệp cũ.", str(path))
+    if not path.parent.is_dir():
+        raise WorkbookError(f"Không có thư mục {path.parent} để ghi tệp {path.name}.",
+                            str(path))
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes, backups: int = 5,

@@ -52,7 +52,6 @@ import xlsxwriter
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
 
 from .. import __version__
-from ..errors import WorkbookError
 from ..model import (BONUS, DEDUCTION, SCORES_ERROR, STANDARD, STATUS_LABELS, Bloc,
                      ReviewResult, RoundInput, ScoreEntry, UnitResult)
 from ..nomination import quota_for
@@ -1127,6 +1126,8 @@ def build_workbook(data: RoundInput, out: Path, *, result: ReviewResult | None =
     its folder is missing or the file is open in Excel; ValueError when the suffix is neither
     .xlsx nor .xlsm or contradicts ``macros``.
     """
+    from ..safefile import atomic_write, check_new_file
+
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in (".xlsx", ".xlsm"):
@@ -1136,16 +1137,7 @@ def build_workbook(data: RoundInput, out: Path, *, result: ReviewResult | None =
     if macros != (suffix == ".xlsm"):
         raise ValueError(f"{out.name}: a workbook with macros must be .xlsm and one without "
                          "must be .xlsx")
-    if out.exists() and not overwrite:
-        raise WorkbookError(f"Tệp {out.name} đã tồn tại; thidua không ghi đè. Hãy chọn tên "
-                            "khác, hoặc xóa/đổi tên tệp cũ.", str(out))
-    if not out.parent.is_dir():
-        raise WorkbookError(f"Không có thư mục {out.parent} để ghi tệp {out.name}.", str(out))
+    check_new_file(out, overwrite)
     payload = workbook_bytes(data, result=result, macros=macros, now=now)
-    try:
-        from ..safefile import atomic_write
-    except ImportError:  # pragma: no cover — safefile ships with the package
-        out.write_bytes(payload)
-    else:
-        atomic_write(out, payload, backups=data.bloc.workbook.backups if overwrite else 0)
+    atomic_write(out, payload, backups=data.bloc.workbook.backups if overwrite else 0)
     return out
