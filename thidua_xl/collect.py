@@ -653,7 +653,7 @@ class _UnitSheetReader:
         self._check_visible_identity(name, grid, header, bloc, code)
         criteria = {match_key(c.code): c.code for c in bloc.criteria}
         sections = {match_key(s.code) for s in bloc.sections}
-        inputs = (L.COL_SELF, L.COL_ASSESSED, L.COL_EVIDENCE)
+        inputs = L.UNIT_INPUT_COLUMNS
         self.values: dict[str, dict[str, tuple[Any, str]]] = {}
         self.unit_rows: dict[str, tuple[Any, Any]] = {}
         self.notes: list[str] = []

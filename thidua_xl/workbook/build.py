@@ -1006,7 +1006,7 @@ def _write_guide(ws: Any, fm: _Formats, bloc: Bloc, lines: list[tuple[str, str]]
     before it) or "text" (wrapped, its row as high as its lines)."""
     rows = _Rows(ws)
     ws.set_column(0, 0, GUIDE_WIDTH)
-    row = 0
+    row = L.GUIDE_TITLE_ROW - 1
     for style, text in lines:
         if style == "head":
             row += 1
