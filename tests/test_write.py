@@ -16,7 +16,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from read.books import (build, edit, find_header, find_label, parts, reference_round,
+from read.books import (all_cells, build, edit, find_header, find_label, parts, reference_round,
                         sheet_part, tiny_round)
 from thidua_xl import __version__
 from thidua_xl.errors import WorkbookError
@@ -48,16 +48,6 @@ def reference():  # module-scoped twin of conftest's fixture
     from thidua_xl.resources import reference_files
 
     return reference_files(reference_folder())
-
-
-def all_cells(path: Path) -> dict[str, dict[str, object]]:
-    """Every non-blank cell of every sheet (formulas as text), one openpyxl load."""
-    wb = openpyxl.load_workbook(path)
-    try:
-        return {ws.title: {c.coordinate: c.value for row in ws.iter_rows() for c in row
-                           if c.value is not None} for ws in wb.worksheets}
-    finally:
-        wb.close()
 
 
 def read(path: Path):
