@@ -393,7 +393,7 @@ def test_refuses_a_changed_criterion_maximum_and_shows_the_lines(master, unit_fi
     assert report.refused[0].details == (
         "I.1: điểm tối đa trong sổ 25, trong tệp 30",
         "I.2: điểm tối đa trong sổ 35, trong tệp 30")
-    assert f"      I.1: điểm tối đa trong sổ 25, trong tệp 30" in report.summary_lines()
+    assert "      I.1: điểm tối đa trong sổ 25, trong tệp 30" in report.summary_lines()
 
 
 def test_refuses_a_criteria_table_edited_in_the_file(master, unit_files):

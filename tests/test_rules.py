@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from blocs import all_units, entries, facts, points, run, tiny_bloc, tiny_dict
+from blocs import all_units, entries, facts, run, tiny_bloc, tiny_dict
 from thidua_xl.definition import bloc_from_dict
 from thidua_xl.model import (DATA_ERRORS, FAILED_VOTE, NO_QUORUM, NOMINATED, NOT_ELIGIBLE,
                              PROPOSED, QUOTA_REACHED, UNRESOLVED_TIE, Conference, DataError,
