@@ -257,3 +257,19 @@ def test_default_tie_break_names_the_first_standard_section():
                   {"code": "TR.1", "section": "TR", "text": "tr", "max_points": 20}],
         review={"tie_break": None}))
     assert bloc.review.tie_break == ("total", "section:A", "fewer_deductions")
+
+
+def test_a_maximum_that_is_not_a_multiple_of_the_step_is_refused():
+    # With step 0.3, full marks of 30 could be typed (30 = 100 × 0.3), but 20 could not.
+    with pytest.raises(BlocDefinitionError) as info:
+        bloc_from_dict(tiny_dict(3, scoring={"step": "0.3"}), "khoi.toml")
+    assert info.value.where == "khoi.toml: [[criteria]] #3.max_points"
+    assert info.value.message == ("điểm tối đa 20 của tiêu chí II.1 không phải bội số của bước "
+                                  "chấm scoring.step = 0,3")
+
+
+def test_a_vote_threshold_of_all_members_is_refused():
+    with pytest.raises(BlocDefinitionError) as info:
+        bloc_from_dict(tiny_dict(3, awards={"emulation_flag": {"vote_threshold": "1/1"}}),
+                       "khoi.toml")
+    assert info.value.where == "khoi.toml: awards.emulation_flag.vote_threshold"

@@ -19,7 +19,7 @@ from .errors import BlocDefinitionError
 from .model import (AWARD_ORDER, CERTIFICATE_OF_MERIT, DEDUCTION, EMULATION_FLAG, LEADER_RULES,
                     SECTION_KINDS, STANDARD, Award, Bloc, Criterion, Grade, QuotaStep,
                     ReviewSettings, ScoringSettings, Section, Unit, WorkbookSettings)
-from .numbers import NotANumber, fraction_text, parse_fraction, parse_score
+from .numbers import NotANumber, format_number, fraction_text, parse_fraction, parse_score
 from .text import normalize
 
 if sys.version_info >= (3, 11):
@@ -199,7 +199,7 @@ def bloc_from_dict(data: Mapping[str, Any], source: str = "bloc.toml") -> Bloc:
 
     scoring = _scoring(root)
     sections = _sections(root, scoring)
-    criteria = _criteria(root, sections)
+    criteria = _criteria(root, sections, scoring.step)
     awards = _awards(root, scoring, len(units))
     review = _review(root, sections)
     wb = root.table("workbook", required=False)
@@ -325,7 +325,8 @@ def _sections(root: _Reader, scoring: ScoringSettings) -> tuple[Section, ...]:
     return tuple(sections)
 
 
-def _criteria(root: _Reader, sections: tuple[Section, ...]) -> tuple[Criterion, ...]:
+def _criteria(root: _Reader, sections: tuple[Section, ...],
+              step: Decimal) -> tuple[Criterion, ...]:
     by_code = {s.code: s for s in sections}
     criteria: list[Criterion] = []
     for item in root.array("criteria"):
@@ -336,9 +337,14 @@ def _criteria(root: _Reader, sections: tuple[Section, ...]) -> tuple[Criterion, 
         if section not in by_code:
             raise item.fail("section", f"tiêu chí {code} thuộc nhóm “{section}” nhưng nhóm này "
                                        "không có trong [[sections]]")
+        max_points = item.points("max_points", positive=True)
+        if max_points % step:
+            # Full marks could never be typed: every score must be a multiple of the step.
+            raise item.fail("max_points", f"điểm tối đa {format_number(max_points)} của tiêu chí "
+                                          f"{code} không phải bội số của bước chấm "
+                                          f"scoring.step = {format_number(step)}")
         criteria.append(Criterion(code=code, section=section, text=item.str("text"),
-                                  max_points=item.points("max_points", positive=True),
-                                  critical=item.bool("critical")))
+                                  max_points=max_points, critical=item.bool("critical")))
     for s in sections:
         if s.kind != STANDARD:
             continue
@@ -397,8 +403,18 @@ def _awards(root: _Reader, scoring: ScoringSettings, n_units: int) -> tuple[Awar
                             or DEFAULT_SHORT_NAMES.get(key, name),
                             min_grade=min_grade, quota_steps=tuple(steps),
                             quota_fraction=fraction, rounding=rounding,
-                            vote_threshold=item.fraction("vote_threshold", "1/2")))
+                            vote_threshold=_threshold(item)))
     return tuple(awards)
+
+
+def _threshold(item: _Reader) -> Fraction:
+    share = item.fraction("vote_threshold", "1/2")
+    if share >= 1:
+        # "More than all members" can never happen: no unit could ever pass the vote.
+        raise item.fail("vote_threshold", f"tỉ lệ {fraction_text(share)} không thể vượt được "
+                                          "(cần nhiều hơn tỉ lệ này số thành viên); hãy dùng "
+                                          "tỉ lệ nhỏ hơn 1, ví dụ \"1/2\"")
+    return share
 
 
 def _review(root: _Reader, sections: tuple[Section, ...]) -> ReviewSettings:
