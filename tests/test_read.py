@@ -431,23 +431,29 @@ def test_a_vote_above_the_members_is_reported_at_its_cell(book):
     assert (error.sheet, error.cell, error.unit, error.kind) == ("Bình xét", "D16", "U2", "votes")
 
 
-def test_conference_present_above_members_is_blocking(book):
+def test_conference_present_above_members_is_a_ballot_error(book):
     def change(wb):
         ws = wb["Bình xét"]
         r, c = find_label(ws, "Số thành viên có mặt")
         ws.cell(r, c + 1).value = 4
     edit(book, change)
-    assert str(only(read(book).blocking)) == \
+    # A meeting detail typed wrong leaves the ballot unrecorded; it blocks nothing.
+    wround = read(book)
+    assert wround.blocking == () and only(wround.problems).kind == "votes"
+    assert str(only(wround.problems)) == \
         "Bình xét!C6: số thành viên có mặt (4) lớn hơn số thành viên (3)"
 
 
-def test_conference_value_that_is_not_a_count_is_blocking(book):
+def test_conference_value_that_is_not_a_count_is_a_ballot_error(book):
     def change(wb):
         ws = wb["Bình xét"]
         r, c = find_label(ws, "Số thành viên có mặt")
         ws.cell(r, c + 1).value = "ba"
     edit(book, change)
-    assert str(only(read(book).blocking)) == \
+    # A meeting detail typed wrong leaves the ballot unrecorded; it blocks nothing.
+    wround = read(book)
+    assert wround.blocking == () and only(wround.problems).kind == "votes"
+    assert str(only(wround.problems)) == \
         "Bình xét!C6: số thành viên có mặt “ba” phải là số nguyên không âm"
 
 
@@ -457,7 +463,10 @@ def test_conference_ballot_count_that_is_not_a_count_names_the_ballots(book):
         r, c = find_label(ws, "Số phiếu hợp lệ")
         ws.cell(r, c + 1).value = -1
     edit(book, change)
-    assert str(only(read(book).blocking)) == "Bình xét!C8: số phiếu hợp lệ -1 không được âm"
+    # A meeting detail typed wrong leaves the ballot unrecorded; it blocks nothing.
+    wround = read(book)
+    assert wround.blocking == () and only(wround.problems).kind == "votes"
+    assert str(only(wround.problems)) == "Bình xét!C8: số phiếu hợp lệ -1 không được âm"
 
 
 # ----------------------------------------------------------------------------- definition
@@ -509,3 +518,29 @@ def test_duplicated_unit_code_in_the_units_table_names_its_cell(book):
     assert info.value.where == f"Cấu hình!A{header + 2}"
     assert info.value.message == ("mã đơn vị “u1” trùng với “U1” (Excel không phân biệt chữ hoa, "
                                   "chữ thường trong tên sheet) (khóa [[units]] #2.code)")
+
+
+@pytest.mark.parametrize("typed, code", [("u2", "U2"), ("  Đơn vị 3 ", "U3")])
+def test_elected_leader_may_be_typed_as_code_or_name(book, typed, code):
+    def change(wb):
+        ws = wb["Bình xét"]
+        r, c = find_label(ws, "Trưởng khối được bầu")
+        ws.cell(r, c + 1).value = typed
+    edit(book, change)
+    wround = read(book)
+    assert wround.problems == ()
+    assert wround.round_input.conference.next_leader == code
+
+
+def test_an_unknown_elected_leader_is_a_ballot_error(book):
+    def change(wb):
+        ws = wb["Bình xét"]
+        r, c = find_label(ws, "Trưởng khối được bầu")
+        ws.cell(r, c + 1).value = "X9"
+    edit(book, change)
+    wround = read(book)
+    assert wround.blocking == ()
+    error = only(wround.problems)
+    assert (error.kind, error.message) == ("votes", "“X9” không phải mã hay tên đơn vị thành "
+                                                    "viên của khối")
+    assert wround.round_input.conference.next_leader is None

@@ -23,7 +23,7 @@ they block (:class:`~thidua_xl.model.DataError`).  Only an unreadable definition
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
@@ -657,8 +657,9 @@ class _Reader:
                 else:
                     value = cell_text(value) or None
             except ValueError as exc:
+                # The ballot is then unrecorded (proposals, draft dossier); scores still count.
                 self.problem(grid.name, ref, str(exc) if fieldname != "date" else
-                             f"{label}: {exc}", blocking=True)
+                             f"{label}: {exc}", kind=VOTES_ERROR)
                 value = None
             table[fieldname] = value
         if L.LABEL_PRESENT not in labels:
@@ -667,15 +668,30 @@ class _Reader:
         try:
             conference = conference_from_dict(table, grid.name)
         except DataFileError as exc:
+            # A mistyped meeting detail leaves the ballot unrecorded (nominations stay
+            # proposals, the dossier a draft); it does not stop the scores being written.
             fieldname = exc.where.rsplit(".", 1)[-1]
-            self.problem(grid.name, refs.get(fieldname, ""), exc.message, blocking=True)
+            self.problem(grid.name, refs.get(fieldname, ""), exc.message, kind=VOTES_ERROR)
             return None, labels
+        elected = {}
         for fieldname in ("next_leader", "next_deputy"):
             value = getattr(conference, fieldname)
-            if value and value not in {u.code for u in self.bloc.units}:
-                self.problem(grid.name, refs[fieldname], f"“{value}” không phải mã đơn vị "
-                             "thành viên của khối", blocking=True)
-        return conference, labels
+            if not value:
+                continue
+            code = self.unit_code_of(value)
+            if code is None:
+                self.problem(grid.name, refs[fieldname], f"“{value}” không phải mã hay tên đơn "
+                             "vị thành viên của khối", kind=VOTES_ERROR)
+            elected[fieldname] = code
+        return replace(conference, **elected), labels
+
+    def unit_code_of(self, text: str) -> str | None:
+        """The unit a typed code or name designates (case and diacritics form ignored)."""
+        key = match_key(text)
+        for unit in self.bloc.units:
+            if key in (match_key(unit.code), match_key(unit.name)):
+                return unit.code
+        return None
 
     # -- Tổng hợp -------------------------------------------------------------------------
 
