@@ -39,6 +39,8 @@ click_vi.install()  # click's own words ("Usage:", "Missing argument"…) in Vie
 
 CONTEXT_SETTINGS = {"max_content_width": 100}
 _help = click.help_option("-h", "--help", help="Hiện hướng dẫn này rồi thoát.")
+_workbook_argument = click.argument("path", metavar="SỔ", type=click.Path(
+    exists=True, dir_okay=False, path_type=Path))
 
 
 def error_message(exc: ThiduaError) -> str:
@@ -424,8 +426,7 @@ def demo_command(out_dir: Path, force: bool) -> None:
 
 @cli.command("report", context_settings=CONTEXT_SETTINGS)
 @_help
-@click.argument("path", metavar="SỔ", type=click.Path(exists=True, dir_okay=False,
-                                                     path_type=Path))
+@_workbook_argument
 @click.option("--out", "out_dir", required=True, metavar="THƯ_MỤC",
               type=click.Path(file_okay=False, path_type=Path),
               help="Thư mục ghi bộ hồ sơ Word. Ví dụ: --out ho-so-2021")
@@ -467,8 +468,7 @@ def report_command(ctx: click.Context, path: Path, out_dir: Path, templates: Pat
 
 @cli.command("excel", context_settings=CONTEXT_SETTINGS)
 @_help
-@click.argument("path", metavar="SỔ", type=click.Path(exists=True, dir_okay=False,
-                                                     path_type=Path))
+@_workbook_argument
 @click.option("--out", "out", required=True, metavar="SỔ.xlsm",
               type=click.Path(dir_okay=False, path_type=Path),
               help="Sổ có nút lệnh cần ghi (.xlsm); có thể trùng SỔ để làm mới phần VBA tại "
@@ -497,8 +497,7 @@ def excel_command(path: Path, out: Path, force: bool) -> None:
 
 @cli.command("split", context_settings=CONTEXT_SETTINGS)
 @_help
-@click.argument("path", metavar="SỔ", type=click.Path(exists=True, dir_okay=False,
-                                                     path_type=Path))
+@_workbook_argument
 @click.option("--out", "out_dir", required=True, metavar="THƯ_MỤC",
               type=click.Path(file_okay=False, path_type=Path),
               help="Thư mục ghi các tệp của từng đơn vị. Ví dụ: --out gui-don-vi")
@@ -521,8 +520,7 @@ def split_command(path: Path, out_dir: Path, force: bool) -> None:
 
 @cli.command("collect", context_settings=CONTEXT_SETTINGS)
 @_help
-@click.argument("path", metavar="SỔ", type=click.Path(exists=True, dir_okay=False,
-                                                     path_type=Path))
+@_workbook_argument
 @click.argument("inputs", metavar="THƯ_MỤC|TỆP…", nargs=-1, required=True,
                 type=click.Path(exists=True, path_type=Path))
 @click.option("--assessed", is_flag=True,
