@@ -24,6 +24,9 @@ from hypothesis import HealthCheck, settings
 from office import OFFICE_TOOLS, in_ci, require_soffice, require_tools  # noqa: F401  (re-export)
 from thidua_xl.resources import reference_dir, reference_files
 
+# Shared fixtures: `tiny_book` and `book` (a fresh copy of the tiny bloc's workbook).
+pytest_plugins = ["read.books"]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_REFERENCE = REPO_ROOT.parent / "shared" / "reference"
 

@@ -42,18 +42,6 @@ def thidua(*args: object):
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
-@pytest.fixture(scope="module")
-def tiny_book(tmp_path_factory) -> Path:
-    return build(tmp_path_factory.mktemp("tiny"), tiny_round(3))
-
-
-@pytest.fixture
-def book(tiny_book, tmp_path) -> Path:
-    target = tmp_path / "khoi.xlsx"
-    shutil.copy(tiny_book, target)
-    return target
-
-
 # ----------------------------------------------------------------------------- done when
 
 

@@ -7,7 +7,6 @@ or openpyxl, or the in-memory source the macros and unit tests use.
 
 from __future__ import annotations
 
-import shutil
 import unicodedata
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +15,7 @@ import openpyxl
 import pytest
 
 from read.books import (assert_subset, build, edit, fill_reference, find_header, find_label,
-                        reference_round, tiny_round)
+                        reference_round)
 from thidua_xl.errors import BlocDefinitionError, WorkbookError
 from thidua_xl.model import Location, ScoreEntry
 from thidua_xl.numbers import parse_score
@@ -30,19 +29,6 @@ UNIT_TITLES = ["Mã", "Tiêu chí", "Điểm tối đa", "Tự chấm", "Khối 
 
 def nfd(text: str) -> str:
     return unicodedata.normalize("NFD", text)
-
-
-@pytest.fixture(scope="module")
-def tiny_book(tmp_path_factory) -> Path:
-    """The tiny bloc's workbook (3 units, full marks), built once; copy before editing."""
-    return build(tmp_path_factory.mktemp("tiny"), tiny_round(3))
-
-
-@pytest.fixture
-def book(tiny_book, tmp_path) -> Path:
-    target = tmp_path / "khoi.xlsx"
-    shutil.copy(tiny_book, target)
-    return target
 
 
 def read(path: Path):

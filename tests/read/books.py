@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import shutil
 import sys
 import zipfile
 from decimal import Decimal
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import openpyxl
+import pytest
 
 from blocs import entries, tiny_bloc
 from thidua_xl.datafiles import load_round
@@ -218,3 +220,17 @@ def unit_facts(**marks: Any) -> dict[str, UnitFacts]:
 
 __all__ = ["tiny_round", "reference_round", "build", "edit", "find_header", "find_label",
            "fill_reference", "parts", "cells", "sheet_part", "unit_facts"]
+
+
+@pytest.fixture(scope="module")
+def tiny_book(tmp_path_factory) -> Path:
+    """The tiny bloc's workbook (3 units, full marks), built once per module."""
+    return build(tmp_path_factory.mktemp("tiny"), tiny_round(3))
+
+
+@pytest.fixture
+def book(tiny_book, tmp_path) -> Path:
+    """A fresh copy of :func:`tiny_book` for one test to edit."""
+    target = tmp_path / "khoi.xlsx"
+    shutil.copy(tiny_book, target)
+    return target
